@@ -1,0 +1,159 @@
+//! Wiring: the one place that picks a store backend, starts the background tasks and runs
+//! the HTTP server until shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::config::{Config, redact_url};
+use crate::http::{self, AppState, HttpConfig};
+use crate::service::Service;
+use crate::store;
+use crate::workers::{Supervisor, tokens::run_token_refresh};
+
+pub struct App {
+    listener: TcpListener,
+    service: Arc<Service>,
+    supervisor: Supervisor,
+    config: Config,
+}
+
+impl App {
+    /// Connects to the database (applying migrations), creates the initial tokens and binds
+    /// the listener. Nothing is served until [`App::run`].
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let store = store::connect(&config.database_url)
+            .await
+            .with_context(|| {
+                format!(
+                    "could not open the database at {}",
+                    redact_url(&config.database_url)
+                )
+            })?;
+        let service = Service::new(store)
+            .await
+            .context("could not read the initial state")?;
+        let generated = service
+            .bootstrap_tokens(&config.init_tokens())
+            .await
+            .context("could not create the initial API tokens")?;
+        if let Some(secret) = generated {
+            announce_generated_token(&secret);
+        }
+        let addr = SocketAddr::new(config.host, config.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("could not listen on {addr}"))?;
+        Ok(Self {
+            listener,
+            service,
+            supervisor: Supervisor::default(),
+            config,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], self.config.port)))
+    }
+
+    pub fn service(&self) -> Arc<Service> {
+        self.service.clone()
+    }
+
+    /// Serves until `shutdown` completes, then stops in order: stop accepting and finish
+    /// in-flight requests, cancel and drain background tasks, close the database.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Self {
+            listener,
+            service,
+            supervisor,
+            config,
+        } = self;
+        let refresh = Duration::from_secs(config.token_refresh_secs.max(1));
+        let svc = service.clone();
+        supervisor.spawn("token-refresh", move |cancel| {
+            run_token_refresh(svc, refresh, cancel)
+        });
+
+        let http_config = HttpConfig {
+            max_body_bytes: config.max_body_bytes,
+            request_timeout: Duration::from_secs(config.request_timeout_secs.max(1)),
+        };
+        let router = http::router(
+            AppState {
+                service: service.clone(),
+            },
+            &http_config,
+        );
+        tracing::info!(addr = %listener.local_addr()?, database = %redact_url(&config.database_url), "flagwatch listening");
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("the HTTP server failed")?;
+
+        tracing::info!("shutting down");
+        supervisor.shutdown(config.shutdown_timeout()).await;
+        service.store().close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// The secret goes to stdout once, never to the log.
+#[allow(clippy::print_stdout)]
+fn announce_generated_token(secret: &str) {
+    println!();
+    println!(
+        "No API tokens were configured, so flagwatch created this admin token. It is shown only now:"
+    );
+    println!();
+    println!("    {secret}");
+    println!();
+    println!(
+        "Use it as `Authorization: {secret}`. To choose your own tokens instead, start flagwatch with"
+    );
+    println!(
+        "INIT_ADMIN_API_TOKENS='*:*.<your-secret>' on an empty database, or create more through /api/admin/api-tokens."
+    );
+    println!();
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,181 @@
+//! Settings, from flags or environment variables (`flagwatch --help` lists them all).
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+use crate::service::tokens::InitTokens;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Parser)]
+#[command(
+    name = "flagwatch",
+    version,
+    about = "A feature-flag server for unmodified Unleash SDKs, with uptime probes that switch flags off when services fail."
+)]
+pub struct Config {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "PORT", default_value_t = 4242)]
+    pub port: u16,
+
+    /// Address to listen on.
+    #[arg(long, env = "HOST", default_value = "0.0.0.0")]
+    pub host: IpAddr,
+
+    /// `sqlite:<file>` (created if missing) or `postgres://user:pass@host/db`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite:flagwatch.db")]
+    pub database_url: String,
+
+    /// Admin tokens to create on first start, comma-separated, e.g. `*:*.some-secret`.
+    /// Like every INIT_* list, used only while the database holds no token at all.
+    #[arg(
+        long,
+        env = "INIT_ADMIN_API_TOKENS",
+        value_delimiter = ',',
+        default_value = ""
+    )]
+    pub init_admin_api_tokens: Vec<String>,
+
+    /// Backend (server-side SDK) tokens to create on first start, e.g. `default:development.secret`.
+    #[arg(
+        long,
+        env = "INIT_BACKEND_API_TOKENS",
+        value_delimiter = ',',
+        default_value = ""
+    )]
+    pub init_backend_api_tokens: Vec<String>,
+
+    /// Unleash's older name for INIT_BACKEND_API_TOKENS; both lists are used.
+    #[arg(
+        long,
+        env = "INIT_CLIENT_API_TOKENS",
+        value_delimiter = ',',
+        default_value = ""
+    )]
+    pub init_client_api_tokens: Vec<String>,
+
+    /// Frontend (browser SDK) tokens to create on first start.
+    #[arg(
+        long,
+        env = "INIT_FRONTEND_API_TOKENS",
+        value_delimiter = ',',
+        default_value = ""
+    )]
+    pub init_frontend_api_tokens: Vec<String>,
+
+    /// Log filter: a level (`info`, `debug`) or a tracing directive (`flagwatch=debug,tower_http=info`).
+    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Largest request body accepted, in bytes (larger ones get 413).
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Seconds a request may take before it is answered with 408.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Seconds to let in-flight requests and background tasks finish on shutdown.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 10)]
+    pub shutdown_timeout_secs: u64,
+
+    /// Seconds between reloads of the token list, so tokens created on another replica work here.
+    #[arg(long, env = "TOKEN_REFRESH_SECS", default_value_t = 10)]
+    pub token_refresh_secs: u64,
+}
+
+impl Config {
+    pub fn init_tokens(&self) -> InitTokens {
+        let clean = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        let mut backend = clean(&self.init_backend_api_tokens);
+        backend.extend(clean(&self.init_client_api_tokens));
+        InitTokens {
+            admin: clean(&self.init_admin_api_tokens),
+            backend,
+            frontend: clean(&self.init_frontend_api_tokens),
+        }
+    }
+
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
+    }
+}
+
+/// Never prints token secrets or the database password.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("log_level", &self.log_level)
+            .field("log_format", &self.log_format)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_database_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:pw@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite:flagwatch.db"), "sqlite:flagwatch.db");
+    }
+
+    #[test]
+    fn client_tokens_count_as_backend_tokens() {
+        let c = Config::parse_from([
+            "flagwatch",
+            "--init-client-api-tokens",
+            "default:development.a, default:production.b",
+            "--init-backend-api-tokens",
+            "default:development.c",
+        ]);
+        let t = c.init_tokens();
+        assert_eq!(
+            t.backend,
+            vec![
+                "default:development.c",
+                "default:development.a",
+                "default:production.b"
+            ]
+        );
+        assert!(t.admin.is_empty());
+    }
+}

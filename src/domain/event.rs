@@ -1,0 +1,146 @@
+//! The audit log. Every change appends events named as Unleash names them, in the same
+//! transaction as the change; the highest event id is the configuration revision.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::domain::Timestamp;
+
+/// Who made a change. Unleash shows `createdBy` as a name and `createdByUserId` as a number;
+/// admin tokens act as user -42, the system as -1337.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub name: String,
+    pub user_id: Option<i64>,
+}
+
+impl Actor {
+    pub const ADMIN_TOKEN_USER_ID: i64 = -42;
+    pub const SYSTEM_USER_ID: i64 = -1337;
+
+    pub fn system() -> Self {
+        Self {
+            name: "unleash_system_user".into(),
+            user_id: Some(Self::SYSTEM_USER_ID),
+        }
+    }
+
+    pub fn admin_token(token_name: &str) -> Self {
+        Self {
+            name: token_name.to_string(),
+            user_id: Some(Self::ADMIN_TOKEN_USER_ID),
+        }
+    }
+}
+
+pub mod kind {
+    pub const FEATURE_CREATED: &str = "feature-created";
+    pub const FEATURE_METADATA_UPDATED: &str = "feature-metadata-updated";
+    pub const FEATURE_ARCHIVED: &str = "feature-archived";
+    pub const FEATURE_REVIVED: &str = "feature-revived";
+    pub const FEATURE_DELETED: &str = "feature-deleted";
+    pub const FEATURE_STALE_ON: &str = "feature-stale-on";
+    pub const FEATURE_STALE_OFF: &str = "feature-stale-off";
+    pub const FEATURE_ENVIRONMENT_ENABLED: &str = "feature-environment-enabled";
+    pub const FEATURE_ENVIRONMENT_DISABLED: &str = "feature-environment-disabled";
+    pub const FEATURE_STRATEGY_ADD: &str = "feature-strategy-add";
+    pub const FEATURE_STRATEGY_UPDATE: &str = "feature-strategy-update";
+    pub const FEATURE_STRATEGY_REMOVE: &str = "feature-strategy-remove";
+    pub const STRATEGY_ORDER_CHANGED: &str = "strategy-order-changed";
+    pub const FEATURE_ENVIRONMENT_VARIANTS_UPDATED: &str = "feature-environment-variants-updated";
+    pub const FEATURE_TAGGED: &str = "feature-tagged";
+    pub const FEATURE_UNTAGGED: &str = "feature-untagged";
+    pub const TAG_TYPE_CREATED: &str = "tag-type-created";
+    pub const SEGMENT_CREATED: &str = "segment-created";
+    pub const SEGMENT_UPDATED: &str = "segment-updated";
+    pub const SEGMENT_DELETED: &str = "segment-deleted";
+    pub const PROJECT_CREATED: &str = "project-created";
+    pub const ENVIRONMENT_CREATED: &str = "environment-created";
+    pub const API_TOKEN_CREATED: &str = "api-token-created";
+    pub const API_TOKEN_UPDATED: &str = "api-token-updated";
+    pub const API_TOKEN_DELETED: &str = "api-token-deleted";
+}
+
+/// An event about to be written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub event_type: &'static str,
+    pub actor: Actor,
+    pub project: Option<String>,
+    pub feature_name: Option<String>,
+    pub environment: Option<String>,
+    pub data: Option<Value>,
+    pub pre_data: Option<Value>,
+}
+
+impl NewEvent {
+    pub fn new(event_type: &'static str, actor: &Actor) -> Self {
+        Self {
+            event_type,
+            actor: actor.clone(),
+            project: None,
+            feature_name: None,
+            environment: None,
+            data: None,
+            pre_data: None,
+        }
+    }
+
+    pub fn feature(mut self, project: &str, feature: &str) -> Self {
+        self.project = Some(project.to_string());
+        self.feature_name = Some(feature.to_string());
+        self
+    }
+
+    pub fn project(mut self, project: &str) -> Self {
+        self.project = Some(project.to_string());
+        self
+    }
+
+    pub fn environment(mut self, environment: &str) -> Self {
+        self.environment = Some(environment.to_string());
+        self
+    }
+
+    pub fn data(mut self, data: impl Serialize) -> Self {
+        self.data = serde_json::to_value(data).ok();
+        self
+    }
+
+    pub fn pre_data(mut self, pre_data: impl Serialize) -> Self {
+        self.pre_data = serde_json::to_value(pre_data).ok();
+        self
+    }
+}
+
+/// A stored event, shaped as Unleash's event schema.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub created_by_user_id: Option<i64>,
+    pub data: Option<Value>,
+    pub pre_data: Option<Value>,
+    pub tags: Vec<Value>,
+    pub feature_name: Option<String>,
+    pub project: Option<String>,
+    pub environment: Option<String>,
+}
+
+/// Which events to read, newest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventQuery {
+    pub types: Vec<String>,
+    pub features: Vec<String>,
+    pub projects: Vec<String>,
+    pub environments: Vec<String>,
+    pub created_by: Vec<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub offset: i64,
+    pub limit: i64,
+}

@@ -1,0 +1,14 @@
+//! Pure types and rules: what a flag, a strategy, a token or an event is, and how input
+//! is parsed into them. No I/O here: no tokio, no sqlx, no axum.
+
+pub mod event;
+pub mod feature;
+pub mod invalid;
+pub mod name;
+pub mod segment;
+pub mod strategy;
+pub mod timestamp;
+pub mod token;
+
+pub use invalid::Invalid;
+pub use timestamp::Timestamp;

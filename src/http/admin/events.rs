@@ -1,0 +1,144 @@
+//! The audit log: Unleash's legacy `/api/admin/events` (plus a `type` filter of ours) and
+//! its `/api/admin/search/events`.
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use crate::domain::event::Event;
+use crate::domain::{Invalid, Timestamp};
+use crate::http::AppState;
+use crate::http::admin::{query_pairs, query_values};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::Admin;
+use crate::service::EventFilter;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/admin/events", get(list))
+        .route("/api/admin/events/{feature}", get(for_feature))
+        .route("/api/admin/search/events", get(search))
+}
+
+/// `?project=&feature=&type=` (each repeatable); the newest 100 (50 with `project`, as Unleash).
+async fn list(
+    _: Admin,
+    State(s): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<impl IntoResponse> {
+    let pairs = query_pairs(q.as_deref());
+    let projects = query_values(&pairs, "project");
+    let filter = EventFilter {
+        limit: if projects.is_empty() { 100 } else { 50 },
+        projects,
+        features: query_values(&pairs, "feature"),
+        types: query_values(&pairs, "type"),
+        ..EventFilter::default()
+    };
+    let (events, total) = s.service.list_events(&filter).await?;
+    Ok(axum::Json(
+        json!({"version": 1, "events": events, "totalEvents": total}),
+    ))
+}
+
+async fn for_feature(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(feature): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let filter = EventFilter {
+        features: vec![feature.clone()],
+        limit: 50,
+        ..EventFilter::default()
+    };
+    let (events, total) = s.service.list_events(&filter).await?;
+    Ok(axum::Json(
+        json!({"version": 1, "toggleName": feature, "events": events, "totalEvents": total}),
+    ))
+}
+
+/// Unleash's search filters: `IS:value` or `IS_ANY_OF:a,b`.
+fn parse_operator(key: &str, raw: &str) -> Result<Vec<String>, ApiError> {
+    if let Some(v) = raw.strip_prefix("IS:") {
+        return Ok(vec![v.to_string()]);
+    }
+    if let Some(v) = raw.strip_prefix("IS_ANY_OF:") {
+        return Ok(v
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect());
+    }
+    Err(ApiError::bad_data(Invalid::at(
+        format!("/query/{key}"),
+        format!(
+            "The `/query/{key}` property must match pattern \"^(IS|IS_ANY_OF):(.*?)(,([a-zA-Z0-9_]+))*$\". You sent \"{raw}\"."
+        ),
+    )))
+}
+
+fn parse_number(key: &str, raw: &str, max: i64) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| (0..=max).contains(n))
+        .ok_or_else(|| {
+            ApiError::bad_data(Invalid::at(
+                format!("/query/{key}"),
+                format!("\"{key}\" must be a whole number from 0 to {max}; \"{raw}\" is not."),
+            ))
+        })
+}
+
+fn parse_date(key: &str, raw: &str) -> Result<Timestamp, ApiError> {
+    let values = parse_operator(key, raw)?;
+    values
+        .first()
+        .and_then(|v| Timestamp::parse(v))
+        .ok_or_else(|| {
+            ApiError::bad_data(Invalid::at(
+                format!("/query/{key}"),
+                format!("\"{key}\" must be IS:<date>; \"{raw}\" is not a date."),
+            ))
+        })
+}
+
+async fn search(
+    _: Admin,
+    State(s): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<impl IntoResponse> {
+    let mut filter = EventFilter {
+        limit: 50,
+        ..EventFilter::default()
+    };
+    for (key, value) in query_pairs(q.as_deref()) {
+        match key.as_str() {
+            "type" => filter.types.extend(parse_operator(&key, &value)?),
+            "feature" => filter.features.extend(parse_operator(&key, &value)?),
+            "project" => filter.projects.extend(parse_operator(&key, &value)?),
+            "environment" => filter.environments.extend(parse_operator(&key, &value)?),
+            "createdBy" => filter.created_by.extend(parse_operator(&key, &value)?),
+            "from" => filter.from = Some(parse_date(&key, &value)?),
+            // `to` is a day, inclusive, in Unleash: the end is the start of the next day.
+            "to" => filter.to = Some(Timestamp(parse_date(&key, &value)?.millis() + 86_400_000)),
+            "offset" => filter.offset = parse_number(&key, &value, i64::MAX)?,
+            "limit" => filter.limit = parse_number(&key, &value, 1000)?,
+            _ => {}
+        }
+    }
+    let (events, total) = s.service.list_events(&filter).await?;
+    let events: Vec<Value> = events.iter().map(with_label).collect();
+    Ok(axum::Json(json!({"events": events, "total": total})))
+}
+
+/// Search results carry a human label, as Unleash's do.
+fn with_label(e: &Event) -> Value {
+    let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
+    let label = e.event_type.replace('-', " ");
+    if let Value::Object(map) = &mut v {
+        map.insert("label".into(), Value::String(label));
+    }
+    v
+}

@@ -1,0 +1,113 @@
+//! Projects and environments.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Router, response::IntoResponse};
+use serde_json::json;
+
+use crate::domain::feature::Environment;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Admin, Json};
+use crate::service::projects::{EnvironmentInput, ProjectInput};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/admin/projects",
+            get(list_projects).post(create_project),
+        )
+        .route("/api/admin/projects/{project}", get(get_project))
+        .route(
+            "/api/admin/environments",
+            get(list_environments).post(create_environment),
+        )
+        .route("/api/admin/environments/{name}", get(get_environment))
+}
+
+async fn list_projects(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
+    let projects: Vec<_> = s
+        .service
+        .list_projects()
+        .await?
+        .into_iter()
+        .map(|(p, count)| {
+            json!({"id": p.id, "name": p.name, "description": p.description, "createdAt": p.created_at,
+                   "featureCount": count, "memberCount": 0, "health": 100, "favorite": false, "mode": "open"})
+        })
+        .collect();
+    Ok(axum::Json(json!({"version": 1, "projects": projects})))
+}
+
+async fn get_project(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let project = s.service.get_project(&id).await?;
+    let features = s.service.list_features(&id, None, vec![]).await?;
+    let environments: Vec<_> = s
+        .service
+        .list_environments()
+        .await?
+        .into_iter()
+        .map(|e| json!({"environment": e.name}))
+        .collect();
+    Ok(axum::Json(json!({
+        "id": project.id, "name": project.name, "description": project.description,
+        "createdAt": project.created_at, "health": 100, "featureCount": features.len(),
+        "environments": environments,
+        "features": features.iter().map(super::views::feature_list_item).collect::<Vec<_>>(),
+    })))
+}
+
+async fn create_project(
+    a: Admin,
+    State(s): State<AppState>,
+    Json(input): Json<ProjectInput>,
+) -> ApiResult<impl IntoResponse> {
+    let p = s.service.create_project(&a.actor, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(
+            json!({"id": p.id, "name": p.name, "description": p.description, "createdAt": p.created_at}),
+        ),
+    ))
+}
+
+fn environment_view(e: &Environment) -> serde_json::Value {
+    json!({"name": e.name, "type": e.env_type, "enabled": e.enabled, "sortOrder": e.sort_order, "protected": false})
+}
+
+async fn list_environments(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
+    let envs: Vec<_> = s
+        .service
+        .list_environments()
+        .await?
+        .iter()
+        .map(environment_view)
+        .collect();
+    Ok(axum::Json(json!({"version": 1, "environments": envs})))
+}
+
+async fn get_environment(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let envs = s.service.list_environments().await?;
+    let env = envs.iter().find(|e| e.name == name).ok_or_else(|| {
+        ApiError::NotFound(format!("Could not find environment with name: {name}"))
+    })?;
+    Ok(axum::Json(environment_view(env)))
+}
+
+async fn create_environment(
+    a: Admin,
+    State(s): State<AppState>,
+    Json(input): Json<EnvironmentInput>,
+) -> ApiResult<impl IntoResponse> {
+    let env = s.service.create_environment(&a.actor, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(environment_view(&env))))
+}

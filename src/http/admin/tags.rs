@@ -1,0 +1,137 @@
+//! Tag types and flag tags.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{delete, get};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::domain::feature::Tag;
+use crate::http::AppState;
+use crate::http::error::ApiResult;
+use crate::http::extract::{Admin, Json};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/admin/tag-types", get(list_types).post(create_type))
+        .route("/api/admin/tags", get(list_tags))
+        .route(
+            "/api/admin/features/{feature}/tags",
+            get(feature_tags).post(add).put(update),
+        )
+        .route(
+            "/api/admin/features/{feature}/tags/{tag_type}/{value}",
+            delete(remove),
+        )
+}
+
+#[derive(Deserialize)]
+struct TagTypeBody {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    icon: Option<String>,
+}
+
+async fn list_types(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
+    let types: Vec<_> = s
+        .service
+        .list_tag_types()
+        .await?
+        .into_iter()
+        .map(|(name, description, icon)| json!({"name": name, "description": description, "icon": icon}))
+        .collect();
+    Ok(axum::Json(json!({"version": 1, "tagTypes": types})))
+}
+
+async fn create_type(
+    a: Admin,
+    State(s): State<AppState>,
+    Json(b): Json<TagTypeBody>,
+) -> ApiResult<impl IntoResponse> {
+    let (name, description, icon) = s
+        .service
+        .create_tag_type(
+            &a.actor,
+            &b.name,
+            b.description.as_deref(),
+            b.icon.as_deref(),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"name": name, "description": description, "icon": icon})),
+    ))
+}
+
+async fn list_tags(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(
+        json!({"version": 1, "tags": s.service.list_tags().await?}),
+    ))
+}
+
+async fn feature_tags(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(feature): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(
+        json!({"version": 1, "tags": s.service.feature_tags(&feature).await?}),
+    ))
+}
+
+/// 201 with the tag and a `Location`, as Unleash answers.
+async fn add(
+    a: Admin,
+    State(s): State<AppState>,
+    Path(feature): Path<String>,
+    Json(tag): Json<Tag>,
+) -> ApiResult<impl IntoResponse> {
+    s.service.add_tag(&a.actor, &feature, &tag).await?;
+    let location = format!(
+        "/api/admin/features/{feature}/tags/{}/{}",
+        tag.tag_type, tag.value
+    );
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        axum::Json(tag),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TagChanges {
+    #[serde(default)]
+    added_tags: Vec<Tag>,
+    #[serde(default)]
+    removed_tags: Vec<Tag>,
+}
+
+async fn update(
+    a: Admin,
+    State(s): State<AppState>,
+    Path(feature): Path<String>,
+    Json(b): Json<TagChanges>,
+) -> ApiResult<impl IntoResponse> {
+    let tags = s
+        .service
+        .update_tags(&a.actor, &feature, &b.added_tags, &b.removed_tags)
+        .await?;
+    Ok(axum::Json(json!({"version": 1, "tags": tags})))
+}
+
+async fn remove(
+    a: Admin,
+    State(s): State<AppState>,
+    Path((feature, tag_type, value)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    s.service
+        .remove_tag(&a.actor, &feature, &Tag { tag_type, value })
+        .await?;
+    Ok(StatusCode::OK)
+}

@@ -1,0 +1,23 @@
+//! flagwatch: a feature-flag server that Unleash SDKs can talk to unchanged, with built-in
+//! uptime probes that switch flags off when the services behind them fail.
+//!
+//! Reading order: `domain` (what things are) → `store` (how they persist) → `service`
+//! (the only code that changes them) → `http` (the wire). `app` wires it all together.
+
+/// Pure types and rules: flags, strategies, tokens, events.
+pub mod domain;
+/// Use cases: the only writers.
+pub mod service;
+/// Persistence: one `Store` trait, SQLite and PostgreSQL behind it.
+pub mod store;
+
+/// Wiring and the server's lifecycle.
+pub mod app;
+/// Settings from flags and environment variables.
+pub mod config;
+/// The wire: axum routers and extractors.
+pub mod http;
+/// Logging.
+pub mod telemetry;
+/// Background tasks and their supervisor.
+pub mod workers;

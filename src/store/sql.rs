@@ -1,0 +1,859 @@
+//! The queries, written once for both backends (see the module docs of `store`).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::any::{Any, AnyRow};
+use sqlx::{Row, Transaction};
+use tokio::sync::OwnedMutexGuard;
+
+use crate::domain::Timestamp;
+use crate::domain::event::{Actor, Event, EventQuery, NewEvent};
+use crate::domain::feature::{
+    Environment, Feature, FeatureEnvironment, FeatureMetadata, Project, Tag,
+};
+use crate::domain::segment::{Segment, SegmentSpec};
+use crate::domain::strategy::{Strategy, Variant};
+use crate::domain::token::{ApiToken, TokenKind};
+use crate::store::StoreError;
+use crate::store::query::Sql;
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// Which flags to load. Everything unset matches all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeatureFilter {
+    pub name: Option<String>,
+    /// Any of these projects.
+    pub projects: Option<Vec<String>>,
+    /// Exact prefix (Unleash's `LIKE 'prefix%'`, without the wildcards).
+    pub name_prefix: Option<String>,
+    /// Flags carrying any of these tags.
+    pub tags: Vec<Tag>,
+    /// `Some(false)`: live flags only; `Some(true)`: archived only; `None`: both.
+    pub archived: Option<bool>,
+}
+
+impl FeatureFilter {
+    pub fn live() -> Self {
+        Self {
+            archived: Some(false),
+            ..Self::default()
+        }
+    }
+
+    /// `where …` over the `feature` table, for a query or a sub-query.
+    fn where_clause(&self, sql: &mut Sql) {
+        sql.push(" where 1 = 1");
+        if let Some(name) = &self.name {
+            sql.push(" and name = ").text(name.clone());
+        }
+        if let Some(projects) = &self.projects {
+            sql.push(" and ").any_of("project_id", projects);
+        }
+        if let Some(prefix) = &self.name_prefix {
+            sql.push(" and substr(name, 1, ")
+                .int(prefix.chars().count() as i64)
+                .push(") = ")
+                .text(prefix.clone());
+        }
+        if !self.tags.is_empty() {
+            sql.push(" and name in (select feature_name from feature_tag where 1 = 0");
+            for tag in &self.tags {
+                sql.push(" or (tag_type = ").text(tag.tag_type.clone());
+                sql.push(" and tag_value = ")
+                    .text(tag.value.clone())
+                    .push(")");
+            }
+            sql.push(")");
+        }
+        match self.archived {
+            Some(true) => sql.push(" and archived_at is not null"),
+            Some(false) => sql.push(" and archived_at is null"),
+            None => sql,
+        };
+    }
+
+    /// `feature_name in (select name from feature where …)`.
+    fn feature_names(&self, sql: &mut Sql) {
+        sql.push(" feature_name in (select name from feature");
+        self.where_clause(sql);
+        sql.push(")");
+    }
+}
+
+/// A consistent read of the store. Dropping it ends the transaction.
+pub struct Reader {
+    pub(super) tx: Transaction<'static, Any>,
+}
+
+/// One change and its events, committed together or not at all.
+pub struct Writer {
+    reader: Reader,
+    writes: u32,
+    events: u32,
+    last_event_id: Option<i64>,
+    /// Held for SQLite, which allows one writer at a time: serialising writers here turns
+    /// "database is locked" errors into a short wait.
+    _exclusive: Option<OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for Writer {
+    type Target = Reader;
+    fn deref(&self) -> &Reader {
+        &self.reader
+    }
+}
+
+impl std::ops::DerefMut for Writer {
+    fn deref_mut(&mut self) -> &mut Reader {
+        &mut self.reader
+    }
+}
+
+fn to_json(value: &impl Serialize) -> Result<String> {
+    Ok(serde_json::to_string(value)?)
+}
+
+fn from_json<T: DeserializeOwned>(text: &str) -> Result<T> {
+    Ok(serde_json::from_str(text)?)
+}
+
+/// SQLite reports a `boolean` column as an integer when it has no declared type to go by.
+fn get_bool(row: &AnyRow, column: &str) -> Result<bool> {
+    match row.try_get::<bool, _>(column) {
+        Ok(b) => Ok(b),
+        Err(_) => Ok(row.try_get::<i64, _>(column)? != 0),
+    }
+}
+
+fn project_from(row: &AnyRow) -> Result<Project> {
+    Ok(Project {
+        id: row.try_get("project_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+    })
+}
+
+fn environment_from(row: &AnyRow) -> Result<Environment> {
+    Ok(Environment {
+        name: row.try_get("name")?,
+        env_type: row.try_get("type")?,
+        sort_order: row.try_get("sort_order")?,
+        enabled: get_bool(row, "enabled")?,
+    })
+}
+
+fn strategy_from(row: &AnyRow, segments: Vec<i64>) -> Result<Strategy> {
+    Ok(Strategy {
+        id: row.try_get("strategy_id")?,
+        name: row.try_get("name")?,
+        title: row.try_get("title")?,
+        disabled: get_bool(row, "disabled")?,
+        sort_order: row.try_get("sort_order")?,
+        constraints: from_json(row.try_get::<&str, _>("constraints")?)?,
+        parameters: from_json(row.try_get::<&str, _>("parameters")?)?,
+        variants: from_json(row.try_get::<&str, _>("variants")?)?,
+        segments,
+    })
+}
+
+fn segment_from(row: &AnyRow) -> Result<Segment> {
+    Ok(Segment {
+        id: row.try_get("segment_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        project: row.try_get("project_id")?,
+        constraints: from_json(row.try_get::<&str, _>("constraints")?)?,
+        created_by: row.try_get("created_by")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+    })
+}
+
+fn token_from(row: &AnyRow) -> Result<ApiToken> {
+    let kind: String = row.try_get("type")?;
+    Ok(ApiToken {
+        id: row.try_get("token_id")?,
+        secret_hash: row.try_get("secret_hash")?,
+        secret_prefix: row.try_get("secret_prefix")?,
+        name: row.try_get("token_name")?,
+        kind: TokenKind::parse(&kind).map_err(|e| anyhow::anyhow!("stored token type: {e}"))?,
+        environment: row.try_get("environment")?,
+        projects: from_json(row.try_get::<&str, _>("projects")?)?,
+        expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(Timestamp),
+        created_at: Timestamp(row.try_get("created_at")?),
+    })
+}
+
+fn event_from(row: &AnyRow) -> Result<Event> {
+    let json = |column: &str| -> Result<Option<serde_json::Value>> {
+        row.try_get::<Option<String>, _>(column)?
+            .map(|t| from_json(&t))
+            .transpose()
+    };
+    Ok(Event {
+        id: row.try_get("event_id")?,
+        event_type: row.try_get("type")?,
+        created_by: row.try_get("created_by")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        created_by_user_id: row.try_get("created_by_user_id")?,
+        data: json("data")?,
+        pre_data: json("pre_data")?,
+        tags: from_json(row.try_get::<&str, _>("tags")?)?,
+        feature_name: row.try_get("feature_name")?,
+        project: row.try_get("project")?,
+        environment: row.try_get("environment")?,
+    })
+}
+
+impl Reader {
+    pub(super) fn new(tx: Transaction<'static, Any>) -> Self {
+        Self { tx }
+    }
+
+    /// The configuration revision: the highest event id (0 for an empty log).
+    pub async fn revision(&mut self) -> Result<i64> {
+        let rev: Option<i64> = sqlx::query_scalar("select max(event_id) from event")
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(rev.unwrap_or(0))
+    }
+
+    pub async fn projects(&mut self) -> Result<Vec<Project>> {
+        let rows = sqlx::query("select * from project order by project_id")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(project_from).collect()
+    }
+
+    pub async fn project(&mut self, id: &str) -> Result<Option<Project>> {
+        let row = sqlx::query("select * from project where project_id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(project_from).transpose()
+    }
+
+    /// Live flags per project.
+    pub async fn feature_counts(&mut self) -> Result<HashMap<String, i64>> {
+        let rows = sqlx::query(
+            "select project_id, count(*) as n from feature where archived_at is null group by project_id",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("project_id")?, r.try_get("n")?)))
+            .collect()
+    }
+
+    pub async fn environments(&mut self) -> Result<Vec<Environment>> {
+        let rows = sqlx::query("select * from environment order by sort_order, name")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(environment_from).collect()
+    }
+
+    pub async fn environment(&mut self, name: &str) -> Result<Option<Environment>> {
+        let row = sqlx::query("select * from environment where name = $1")
+            .bind(name)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(environment_from).transpose()
+    }
+
+    pub async fn feature(&mut self, name: &str) -> Result<Option<Feature>> {
+        let filter = FeatureFilter {
+            name: Some(name.to_string()),
+            ..FeatureFilter::default()
+        };
+        Ok(self.features(&filter).await?.into_iter().next())
+    }
+
+    /// Flags with their environments, strategies, variants and tags, sorted by name.
+    pub async fn features(&mut self, filter: &FeatureFilter) -> Result<Vec<Feature>> {
+        let mut sql = Sql::new("select * from feature");
+        filter.where_clause(&mut sql);
+        sql.push(" order by name");
+        let feature_rows = sql.query().fetch_all(&mut *self.tx).await?;
+        if feature_rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let environments = self.environments().await?;
+
+        let mut sql = Sql::new("select * from feature_environment where");
+        filter.feature_names(&mut sql);
+        let mut states: HashMap<(String, String), (bool, Vec<Variant>)> = HashMap::new();
+        for row in sql.query().fetch_all(&mut *self.tx).await? {
+            let key = (row.try_get("feature_name")?, row.try_get("environment")?);
+            states.insert(
+                key,
+                (
+                    get_bool(&row, "enabled")?,
+                    from_json(row.try_get::<&str, _>("variants")?)?,
+                ),
+            );
+        }
+
+        let mut sql = Sql::new(
+            "select strategy_id, segment_id from feature_strategy_segment where strategy_id in \
+             (select strategy_id from feature_strategy where",
+        );
+        filter.feature_names(&mut sql);
+        sql.push(") order by segment_id");
+        let mut segments: HashMap<String, Vec<i64>> = HashMap::new();
+        for row in sql.query().fetch_all(&mut *self.tx).await? {
+            segments
+                .entry(row.try_get("strategy_id")?)
+                .or_default()
+                .push(row.try_get("segment_id")?);
+        }
+
+        let mut sql = Sql::new("select * from feature_strategy where");
+        filter.feature_names(&mut sql);
+        sql.push(" order by sort_order, created_at, strategy_id");
+        let mut strategies: HashMap<(String, String), Vec<Strategy>> = HashMap::new();
+        for row in sql.query().fetch_all(&mut *self.tx).await? {
+            let id: String = row.try_get("strategy_id")?;
+            let key = (row.try_get("feature_name")?, row.try_get("environment")?);
+            let strategy = strategy_from(&row, segments.remove(&id).unwrap_or_default())?;
+            strategies.entry(key).or_default().push(strategy);
+        }
+
+        let mut sql = Sql::new("select feature_name, tag_type, tag_value from feature_tag where");
+        filter.feature_names(&mut sql);
+        sql.push(" order by tag_type, tag_value");
+        let mut tags: HashMap<String, Vec<Tag>> = HashMap::new();
+        for row in sql.query().fetch_all(&mut *self.tx).await? {
+            tags.entry(row.try_get("feature_name")?)
+                .or_default()
+                .push(Tag {
+                    tag_type: row.try_get("tag_type")?,
+                    value: row.try_get("tag_value")?,
+                });
+        }
+
+        feature_rows
+            .iter()
+            .map(|row| {
+                let name: String = row.try_get("name")?;
+                let environments = environments
+                    .iter()
+                    .map(|env| {
+                        let key = (name.clone(), env.name.clone());
+                        let (enabled, variants) =
+                            states.remove(&key).unwrap_or((false, Vec::new()));
+                        FeatureEnvironment {
+                            environment: env.clone(),
+                            enabled,
+                            variants,
+                            strategies: strategies.remove(&key).unwrap_or_default(),
+                        }
+                    })
+                    .collect();
+                Ok(Feature {
+                    tags: tags.remove(&name).unwrap_or_default(),
+                    project: row.try_get("project_id")?,
+                    feature_type: row.try_get("type")?,
+                    description: row.try_get("description")?,
+                    impression_data: get_bool(row, "impression_data")?,
+                    stale: get_bool(row, "stale")?,
+                    created_at: Timestamp(row.try_get("created_at")?),
+                    created_by: row.try_get("created_by")?,
+                    created_by_user_id: row.try_get("created_by_user_id")?,
+                    archived_at: row.try_get::<Option<i64>, _>("archived_at")?.map(Timestamp),
+                    environments,
+                    name,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn segments(&mut self) -> Result<Vec<Segment>> {
+        let rows = sqlx::query("select * from segment order by segment_id")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(segment_from).collect()
+    }
+
+    pub async fn segment(&mut self, id: i64) -> Result<Option<Segment>> {
+        let row = sqlx::query("select * from segment where segment_id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(segment_from).transpose()
+    }
+
+    pub async fn segment_named(&mut self, name: &str) -> Result<Option<Segment>> {
+        let row = sqlx::query("select * from segment where name = $1")
+            .bind(name)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(segment_from).transpose()
+    }
+
+    /// The flags whose strategies use each segment: segment id → flag names.
+    pub async fn segment_usage(&mut self) -> Result<HashMap<i64, Vec<String>>> {
+        let rows = sqlx::query(
+            "select distinct s.segment_id, fs.feature_name from feature_strategy_segment s \
+             join feature_strategy fs on fs.strategy_id = s.strategy_id order by fs.feature_name",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut usage: HashMap<i64, Vec<String>> = HashMap::new();
+        for row in rows {
+            usage
+                .entry(row.try_get("segment_id")?)
+                .or_default()
+                .push(row.try_get("feature_name")?);
+        }
+        Ok(usage)
+    }
+
+    pub async fn tag_types(&mut self) -> Result<Vec<(String, Option<String>, Option<String>)>> {
+        let rows = sqlx::query("select name, description, icon from tag_type order by name")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("name")?,
+                    r.try_get("description")?,
+                    r.try_get("icon")?,
+                ))
+            })
+            .collect()
+    }
+
+    pub async fn tag_type_exists(&mut self, name: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("select count(*) from tag_type where name = $1")
+            .bind(name)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// Every tag in use on some flag.
+    pub async fn tags(&mut self) -> Result<Vec<Tag>> {
+        let rows = sqlx::query(
+            "select distinct tag_type, tag_value from feature_tag order by tag_type, tag_value",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Tag {
+                    tag_type: r.try_get("tag_type")?,
+                    value: r.try_get("tag_value")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn tokens(&mut self) -> Result<Vec<ApiToken>> {
+        let rows = sqlx::query("select * from api_token order by created_at, token_id")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(token_from).collect()
+    }
+
+    pub async fn events(&mut self, query: &EventQuery) -> Result<(Vec<Event>, i64)> {
+        let filtered = |select: &str| {
+            let mut sql = Sql::new(select);
+            sql.push(" where 1 = 1");
+            for (column, values) in [
+                ("type", &query.types),
+                ("feature_name", &query.features),
+                ("project", &query.projects),
+                ("environment", &query.environments),
+                ("created_by", &query.created_by),
+            ] {
+                if !values.is_empty() {
+                    sql.push(" and ").any_of(column, values);
+                }
+            }
+            if let Some(from) = query.from {
+                sql.push(" and created_at >= ").int(from.millis());
+            }
+            if let Some(to) = query.to {
+                sql.push(" and created_at < ").int(to.millis());
+            }
+            sql
+        };
+        let total: i64 = filtered("select count(*) as n from event")
+            .query()
+            .fetch_one(&mut *self.tx)
+            .await?
+            .try_get("n")?;
+        let mut select = filtered("select * from event");
+        select
+            .push(" order by event_id desc limit ")
+            .int(query.limit)
+            .push(" offset ")
+            .int(query.offset);
+        let rows = select.query().fetch_all(&mut *self.tx).await?;
+        Ok((rows.iter().map(event_from).collect::<Result<_>>()?, total))
+    }
+}
+
+impl Writer {
+    pub(super) fn new(
+        tx: Transaction<'static, Any>,
+        exclusive: Option<OwnedMutexGuard<()>>,
+    ) -> Self {
+        Self {
+            reader: Reader::new(tx),
+            writes: 0,
+            events: 0,
+            last_event_id: None,
+            _exclusive: exclusive,
+        }
+    }
+
+    /// Commits, refusing a change without an event (or an event without a change) so the
+    /// audit log can never drift from the data. Returns the last event id written, if any.
+    pub async fn commit(self) -> Result<Option<i64>> {
+        if self.writes > 0 && self.events == 0 {
+            return Err(StoreError::Unaudited("a change without an event"));
+        }
+        self.reader.tx.commit().await?;
+        Ok(self.last_event_id)
+    }
+
+    async fn execute(
+        &mut self,
+        sql: sqlx::query::Query<'_, Any, sqlx::any::AnyArguments>,
+    ) -> Result<u64> {
+        self.writes += 1;
+        Ok(sql.execute(&mut *self.reader.tx).await?.rows_affected())
+    }
+
+    pub async fn append_event(&mut self, event: &NewEvent) -> Result<i64> {
+        let data = event.data.as_ref().map(to_json).transpose()?;
+        let pre_data = event.pre_data.as_ref().map(to_json).transpose()?;
+        let id: i64 = sqlx::query_scalar(
+            "insert into event (type, created_at, created_by, created_by_user_id, project, feature_name, \
+             environment, data, pre_data, tags) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, '[]') returning event_id",
+        )
+        .bind(event.event_type)
+        .bind(Timestamp::now().millis())
+        .bind(&event.actor.name)
+        .bind(event.actor.user_id)
+        .bind(&event.project)
+        .bind(&event.feature_name)
+        .bind(&event.environment)
+        .bind(data)
+        .bind(pre_data)
+        .fetch_one(&mut *self.reader.tx)
+        .await?;
+        self.events += 1;
+        self.last_event_id = Some(id);
+        Ok(id)
+    }
+
+    pub async fn insert_project(&mut self, project: &Project) -> Result<()> {
+        let q = sqlx::query("insert into project (project_id, name, description, created_at) values ($1, $2, $3, $4)")
+            .bind(&project.id)
+            .bind(&project.name)
+            .bind(&project.description)
+            .bind(project.created_at.millis());
+        self.execute(q).await.map(drop)
+    }
+
+    pub async fn insert_environment(&mut self, env: &Environment) -> Result<()> {
+        let q = sqlx::query("insert into environment (name, type, sort_order, enabled, created_at) values ($1, $2, $3, $4, $5)")
+            .bind(&env.name)
+            .bind(&env.env_type)
+            .bind(env.sort_order)
+            .bind(env.enabled)
+            .bind(Timestamp::now().millis());
+        self.execute(q).await.map(drop)
+    }
+
+    pub async fn insert_feature(
+        &mut self,
+        meta: &FeatureMetadata,
+        project: &str,
+        created_by: &Actor,
+    ) -> Result<Timestamp> {
+        let now = Timestamp::now();
+        let q = sqlx::query(
+            "insert into feature (name, project_id, type, description, impression_data, stale, created_at, created_by, \
+             created_by_user_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&meta.name)
+        .bind(project)
+        .bind(&meta.feature_type)
+        .bind(&meta.description)
+        .bind(meta.impression_data)
+        .bind(meta.stale)
+        .bind(now.millis())
+        .bind(&created_by.name)
+        .bind(created_by.user_id);
+        self.execute(q).await?;
+        Ok(now)
+    }
+
+    pub async fn update_feature(&mut self, meta: &FeatureMetadata) -> Result<()> {
+        let q = sqlx::query("update feature set type = $2, description = $3, impression_data = $4, stale = $5 where name = $1")
+            .bind(&meta.name)
+            .bind(&meta.feature_type)
+            .bind(&meta.description)
+            .bind(meta.impression_data)
+            .bind(meta.stale);
+        self.execute(q).await.map(drop)
+    }
+
+    pub async fn set_feature_archived(
+        &mut self,
+        name: &str,
+        archived_at: Option<Timestamp>,
+    ) -> Result<()> {
+        let q = sqlx::query("update feature set archived_at = $2 where name = $1")
+            .bind(name)
+            .bind(archived_at.map(Timestamp::millis));
+        self.execute(q).await.map(drop)
+    }
+
+    pub async fn delete_feature(&mut self, name: &str) -> Result<()> {
+        // Deleted explicitly rather than by cascade: SQLite only cascades with foreign keys on.
+        for sql in [
+            "delete from feature_strategy_segment where strategy_id in (select strategy_id from feature_strategy where feature_name = $1)",
+            "delete from feature_strategy where feature_name = $1",
+            "delete from feature_environment where feature_name = $1",
+            "delete from feature_tag where feature_name = $1",
+            "delete from feature where name = $1",
+        ] {
+            self.execute(sqlx::query(sql).bind(name)).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn set_feature_enabled(
+        &mut self,
+        feature: &str,
+        environment: &str,
+        enabled: bool,
+    ) -> Result<()> {
+        let q = sqlx::query(
+            "insert into feature_environment (feature_name, environment, enabled, variants) values ($1, $2, $3, '[]') \
+             on conflict (feature_name, environment) do update set enabled = excluded.enabled",
+        )
+        .bind(feature)
+        .bind(environment)
+        .bind(enabled);
+        self.execute(q).await.map(drop)
+    }
+
+    pub async fn set_feature_variants(
+        &mut self,
+        feature: &str,
+        environment: &str,
+        variants: &[Variant],
+    ) -> Result<()> {
+        let q = sqlx::query(
+            "insert into feature_environment (feature_name, environment, enabled, variants) values ($1, $2, false, $3) \
+             on conflict (feature_name, environment) do update set variants = excluded.variants",
+        )
+        .bind(feature)
+        .bind(environment)
+        .bind(to_json(&variants)?);
+        self.execute(q).await.map(drop)
+    }
+
+    pub async fn insert_strategy(
+        &mut self,
+        feature: &str,
+        environment: &str,
+        s: &Strategy,
+    ) -> Result<()> {
+        let q = sqlx::query(
+            "insert into feature_strategy (strategy_id, feature_name, environment, name, title, disabled, sort_order, \
+             parameters, constraints, variants, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&s.id)
+        .bind(feature)
+        .bind(environment)
+        .bind(&s.name)
+        .bind(&s.title)
+        .bind(s.disabled)
+        .bind(s.sort_order)
+        .bind(to_json(&s.parameters)?)
+        .bind(to_json(&s.constraints)?)
+        .bind(to_json(&s.variants)?)
+        .bind(Timestamp::now().millis());
+        self.execute(q).await?;
+        self.set_strategy_segments(&s.id, &s.segments).await
+    }
+
+    pub async fn update_strategy(&mut self, s: &Strategy) -> Result<()> {
+        let q = sqlx::query(
+            "update feature_strategy set name = $2, title = $3, disabled = $4, sort_order = $5, parameters = $6, \
+             constraints = $7, variants = $8 where strategy_id = $1",
+        )
+        .bind(&s.id)
+        .bind(&s.name)
+        .bind(&s.title)
+        .bind(s.disabled)
+        .bind(s.sort_order)
+        .bind(to_json(&s.parameters)?)
+        .bind(to_json(&s.constraints)?)
+        .bind(to_json(&s.variants)?);
+        self.execute(q).await?;
+        self.set_strategy_segments(&s.id, &s.segments).await
+    }
+
+    async fn set_strategy_segments(&mut self, strategy_id: &str, segments: &[i64]) -> Result<()> {
+        self.execute(
+            sqlx::query("delete from feature_strategy_segment where strategy_id = $1")
+                .bind(strategy_id),
+        )
+        .await?;
+        for segment in segments {
+            let q = sqlx::query(
+                "insert into feature_strategy_segment (strategy_id, segment_id) values ($1, $2)",
+            )
+            .bind(strategy_id)
+            .bind(*segment);
+            self.execute(q).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn delete_strategy(&mut self, strategy_id: &str) -> Result<()> {
+        self.execute(
+            sqlx::query("delete from feature_strategy_segment where strategy_id = $1")
+                .bind(strategy_id),
+        )
+        .await?;
+        self.execute(
+            sqlx::query("delete from feature_strategy where strategy_id = $1").bind(strategy_id),
+        )
+        .await
+        .map(drop)
+    }
+
+    pub async fn set_strategy_sort_order(
+        &mut self,
+        strategy_id: &str,
+        sort_order: i64,
+    ) -> Result<()> {
+        let q = sqlx::query("update feature_strategy set sort_order = $2 where strategy_id = $1")
+            .bind(strategy_id)
+            .bind(sort_order);
+        self.execute(q).await.map(drop)
+    }
+
+    pub async fn insert_segment(&mut self, spec: &SegmentSpec, created_by: &str) -> Result<i64> {
+        self.writes += 1;
+        let id: i64 = sqlx::query_scalar(
+            "insert into segment (name, description, project_id, constraints, created_at, created_by) \
+             values ($1, $2, $3, $4, $5, $6) returning segment_id",
+        )
+        .bind(&spec.name)
+        .bind(&spec.description)
+        .bind(&spec.project)
+        .bind(to_json(&spec.constraints)?)
+        .bind(Timestamp::now().millis())
+        .bind(created_by)
+        .fetch_one(&mut *self.reader.tx)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn update_segment(&mut self, id: i64, spec: &SegmentSpec) -> Result<()> {
+        let q = sqlx::query("update segment set name = $2, description = $3, project_id = $4, constraints = $5 where segment_id = $1")
+            .bind(id)
+            .bind(&spec.name)
+            .bind(&spec.description)
+            .bind(&spec.project)
+            .bind(to_json(&spec.constraints)?);
+        self.execute(q).await.map(drop)
+    }
+
+    pub async fn delete_segment(&mut self, id: i64) -> Result<()> {
+        self.execute(sqlx::query("delete from segment where segment_id = $1").bind(id))
+            .await
+            .map(drop)
+    }
+
+    pub async fn insert_tag_type(
+        &mut self,
+        name: &str,
+        description: Option<&str>,
+        icon: Option<&str>,
+    ) -> Result<()> {
+        let q = sqlx::query("insert into tag_type (name, description, icon) values ($1, $2, $3)")
+            .bind(name)
+            .bind(description)
+            .bind(icon);
+        self.execute(q).await.map(drop)
+    }
+
+    /// Returns whether the tag was new.
+    pub async fn insert_feature_tag(&mut self, feature: &str, tag: &Tag) -> Result<bool> {
+        let q = sqlx::query(
+            "insert into feature_tag (feature_name, tag_type, tag_value, created_at) values ($1, $2, $3, $4) \
+             on conflict do nothing",
+        )
+        .bind(feature)
+        .bind(&tag.tag_type)
+        .bind(&tag.value)
+        .bind(Timestamp::now().millis());
+        let added = self.execute(q).await? > 0;
+        if !added {
+            self.writes -= 1;
+        }
+        Ok(added)
+    }
+
+    /// Returns whether the tag was there.
+    pub async fn delete_feature_tag(&mut self, feature: &str, tag: &Tag) -> Result<bool> {
+        let q = sqlx::query(
+            "delete from feature_tag where feature_name = $1 and tag_type = $2 and tag_value = $3",
+        )
+        .bind(feature)
+        .bind(&tag.tag_type)
+        .bind(&tag.value);
+        let removed = self.execute(q).await? > 0;
+        if !removed {
+            self.writes -= 1;
+        }
+        Ok(removed)
+    }
+
+    pub async fn insert_token(&mut self, token: &ApiToken) -> Result<()> {
+        let q = sqlx::query(
+            "insert into api_token (token_id, secret_hash, secret_prefix, token_name, type, environment, projects, \
+             expires_at, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&token.id)
+        .bind(&token.secret_hash)
+        .bind(&token.secret_prefix)
+        .bind(&token.name)
+        .bind(token.kind.as_str())
+        .bind(&token.environment)
+        .bind(to_json(&token.projects)?)
+        .bind(token.expires_at.map(Timestamp::millis))
+        .bind(token.created_at.millis());
+        self.execute(q).await.map(drop)
+    }
+
+    pub async fn set_token_expiry(
+        &mut self,
+        token_id: &str,
+        expires_at: Option<Timestamp>,
+    ) -> Result<()> {
+        let q = sqlx::query("update api_token set expires_at = $2 where token_id = $1")
+            .bind(token_id)
+            .bind(expires_at.map(Timestamp::millis));
+        self.execute(q).await.map(drop)
+    }
+
+    pub async fn delete_token(&mut self, token_id: &str) -> Result<()> {
+        self.execute(sqlx::query("delete from api_token where token_id = $1").bind(token_id))
+            .await
+            .map(drop)
+    }
+}
