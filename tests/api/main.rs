@@ -1,6 +1,7 @@
 //! The integration tests: one binary, each module a capability. Every test starts the real
 //! server on port 0 and talks HTTP to it, on SQLite and (with `TEST_DATABASE_URL`) PostgreSQL.
 #![allow(clippy::disallowed_methods)] // tests spawn the server task directly
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod helpers;
 mod tutorial;
