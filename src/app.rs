@@ -13,7 +13,7 @@ use crate::config::{Config, redact_url};
 use crate::http::{self, AppState, HttpConfig};
 use crate::service::Service;
 use crate::store;
-use crate::workers::{Supervisor, tokens::run_token_refresh};
+use crate::workers::{Supervisor, snapshot::run_snapshot_refresh, tokens::run_token_refresh};
 
 pub struct App {
     listener: TcpListener,
@@ -82,6 +82,11 @@ impl App {
         let svc = service.clone();
         supervisor.spawn("token-refresh", move |cancel| {
             run_token_refresh(svc, refresh, cancel)
+        });
+        let snapshots = service.snapshots().clone();
+        let every = Duration::from_millis(config.snapshot_refresh_ms.max(50));
+        supervisor.spawn("snapshot-refresh", move |cancel| {
+            run_snapshot_refresh(snapshots, every, cancel)
         });
 
         let http_config = HttpConfig {

@@ -89,6 +89,10 @@ pub struct Config {
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 10)]
     pub shutdown_timeout_secs: u64,
 
+    /// Milliseconds between checks for changes written through other replicas.
+    #[arg(long, env = "SNAPSHOT_REFRESH_MS", default_value_t = 1000)]
+    pub snapshot_refresh_ms: u64,
+
     /// Seconds between reloads of the token list, so tokens created on another replica work here.
     #[arg(long, env = "TOKEN_REFRESH_SECS", default_value_t = 10)]
     pub token_refresh_secs: u64,

@@ -8,6 +8,8 @@
 pub mod domain;
 /// Use cases: the only writers.
 pub mod service;
+/// The in-memory read model SDKs are served from.
+pub mod snapshot;
 /// Persistence: one `Store` trait, SQLite and PostgreSQL behind it.
 pub mod store;
 

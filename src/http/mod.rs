@@ -2,6 +2,7 @@
 //! call one `service` function and shape the answer; they never touch the database.
 
 pub mod admin;
+mod client_api;
 pub mod error;
 pub mod extract;
 mod health;
@@ -38,6 +39,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
     Router::new()
         .merge(health::router())
         .merge(admin::router())
+        .merge(client_api::router())
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))

@@ -1,7 +1,7 @@
 //! Use cases: the only code that changes state. Each public function parses its input into
 //! domain types, checks it against what is stored, and makes one store transaction that
-//! writes the change together with its event rows. Readers of the revision (the client API's
-//! snapshot, from issue 3 on) are told after every commit.
+//! writes the change together with its event rows, then brings the SDK snapshot up to the
+//! new revision before answering, so a caller's next read sees its own write.
 
 mod events;
 pub mod features;
@@ -13,9 +13,8 @@ pub mod tokens;
 
 use std::sync::Arc;
 
-use tokio::sync::watch;
-
 use crate::domain::Invalid;
+use crate::snapshot::Snapshots;
 use crate::store::{Store, StoreError, Writer};
 
 pub use events::EventFilter;
@@ -55,18 +54,17 @@ pub type Result<T> = std::result::Result<T, ServiceError>;
 
 pub struct Service {
     store: Arc<dyn Store>,
-    revision: watch::Sender<i64>,
+    snapshots: Arc<Snapshots>,
     tokens: TokenCache,
 }
 
 impl Service {
     pub async fn new(store: Arc<dyn Store>) -> Result<Arc<Self>> {
-        let revision = store.read().await?.revision().await?;
-        let tokens = TokenCache::default();
+        let snapshots = Snapshots::load(store.clone()).await?;
         let service = Arc::new(Self {
             store,
-            revision: watch::Sender::new(revision),
-            tokens,
+            snapshots,
+            tokens: TokenCache::default(),
         });
         service.refresh_tokens().await?;
         Ok(service)
@@ -76,21 +74,19 @@ impl Service {
         &self.store
     }
 
-    /// The latest configuration revision this replica has committed or seen.
-    pub fn subscribe_revision(&self) -> watch::Receiver<i64> {
-        self.revision.subscribe()
+    /// The read model SDK-facing APIs answer from.
+    pub fn snapshots(&self) -> &Arc<Snapshots> {
+        &self.snapshots
     }
 
-    /// Commits `tx` and, if it wrote events, announces the new revision.
+    /// Commits `tx` and, if it wrote events, brings the snapshot up to the new revision. A
+    /// failed reload is logged, not returned: the change is committed, and the periodic
+    /// refresh will pick it up.
     async fn commit(&self, tx: Writer) -> Result<()> {
-        if let Some(revision) = tx.commit().await? {
-            self.revision.send_if_modified(|current| {
-                let newer = revision > *current;
-                if newer {
-                    *current = revision;
-                }
-                newer
-            });
+        if let Some(revision) = tx.commit().await?
+            && let Err(e) = self.snapshots.refresh_to(revision).await
+        {
+            tracing::warn!(error = %e, revision, "committed, but the snapshot could not be reloaded yet");
         }
         Ok(())
     }

@@ -1,0 +1,128 @@
+//! Unleash's client API for server-side SDKs, answered from the in-memory snapshot only.
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+
+use crate::domain::Invalid;
+use crate::domain::feature::Tag;
+use crate::domain::token::ApiToken;
+use crate::http::AppState;
+use crate::http::admin::{query_pairs, query_values};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::ClientToken;
+use crate::snapshot::{ClientQuery, SegmentMode};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/client/features", get(features))
+        .route("/api/client/features/{name}", get(feature))
+        .layer(CompressionLayer::new())
+}
+
+/// SDKs that declare spec 4.2.0 or later get segments by id; older ones get them inlined.
+fn segment_mode(headers: &HeaderMap) -> ApiResult<SegmentMode> {
+    let Some(raw) = headers.get("unleash-client-spec") else {
+        return Ok(SegmentMode::Inline);
+    };
+    let version = raw
+        .to_str()
+        .ok()
+        .and_then(|v| semver::Version::parse(v.trim()).ok())
+        .ok_or_else(|| {
+            ApiError::bad_data(Invalid::at(
+                "Unleash-Client-Spec",
+                "Invalid SemVer in the Unleash-Client-Spec header",
+            ))
+        })?;
+    Ok(if version >= semver::Version::new(4, 2, 0) {
+        SegmentMode::Global
+    } else {
+        SegmentMode::Inline
+    })
+}
+
+/// The token decides the environment; it also decides the projects, unless it covers all of
+/// them, in which case `?project=` may narrow them.
+fn client_query(
+    token: &ApiToken,
+    headers: &HeaderMap,
+    raw_query: Option<&str>,
+) -> ApiResult<ClientQuery> {
+    let pairs = query_pairs(raw_query);
+    let asked = query_values(&pairs, "project");
+    let projects = if !token.all_projects() {
+        Some(token.projects.clone())
+    } else if asked.is_empty() {
+        None
+    } else {
+        Some(asked)
+    };
+    let tags = query_values(&pairs, "tag")
+        .iter()
+        .map(|t| Tag::parse_filter(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ClientQuery {
+        environment: token.environment.clone(),
+        projects,
+        name_prefix: query_values(&pairs, "namePrefix")
+            .into_iter()
+            .next()
+            .filter(|p| !p.is_empty()),
+        tags,
+        segments: segment_mode(headers)?,
+    }
+    .normalised())
+}
+
+fn json(status: StatusCode, body: bytes::Bytes) -> Response {
+    let mut resp = (status, body).into_response();
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    resp
+}
+
+/// `GET /api/client/features`: 304 with an empty body when `If-None-Match` equals the ETag.
+async fn features(
+    ClientToken(token): ClientToken,
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Response> {
+    let query = client_query(&token, &headers, q.as_deref())?;
+    let snapshot = s.service.snapshots().current();
+    let body = snapshot.client_features(&query);
+    if headers
+        .get(IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == body.etag.as_bytes())
+    {
+        return Ok(StatusCode::NOT_MODIFIED.into_response());
+    }
+    let mut resp = json(StatusCode::OK, body.json.clone());
+    if let Ok(etag) = HeaderValue::from_str(&body.etag) {
+        resp.headers_mut().insert(ETAG, etag);
+    }
+    Ok(resp)
+}
+
+async fn feature(
+    ClientToken(token): ClientToken,
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
+    let query = client_query(&token, &headers, None)?;
+    let body = s
+        .service
+        .snapshots()
+        .current()
+        .client_feature(&query, &name)
+        .ok_or_else(|| ApiError::NotFound(format!("Could not find feature flag {name}")))?;
+    Ok(json(StatusCode::OK, body))
+}
