@@ -54,7 +54,7 @@ impl ClientQuery {
     fn matches(&self, f: &Feature) -> bool {
         self.projects
             .as_ref()
-            .is_none_or(|ps| ps.iter().any(|p| *p == f.project))
+            .is_none_or(|ps| ps.contains(&f.project))
             && self
                 .name_prefix
                 .as_ref()
