@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
+use unleash_yggdrasil::{EngineState, UpdateMessage};
 
 use crate::domain::feature::{Feature, Tag};
 use crate::domain::segment::Segment;
@@ -75,6 +76,8 @@ pub struct Snapshot {
     features: Vec<Feature>,
     segments: BTreeMap<i64, Segment>,
     bodies: Mutex<HashMap<ClientQuery, Arc<ClientBody>>>,
+    /// One evaluation engine per environment, built on first use.
+    engines: Mutex<HashMap<String, Arc<EngineState>>>,
 }
 
 impl Snapshot {
@@ -89,6 +92,7 @@ impl Snapshot {
             features,
             segments,
             bodies: Mutex::new(HashMap::new()),
+            engines: Mutex::new(HashMap::new()),
         })
     }
 
@@ -112,6 +116,43 @@ impl Snapshot {
         let body = Arc::new(self.serialise(query));
         bodies.insert(query.clone(), body.clone());
         body
+    }
+
+    /// The evaluation engine (unleash-yggdrasil, the one Unleash's SDKs share) for every flag
+    /// in `environment`, fed the same JSON an SDK would get.
+    pub fn engine(&self, environment: &str) -> Arc<EngineState> {
+        let mut engines = self
+            .engines
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(engine) = engines.get(environment) {
+            return engine.clone();
+        }
+        let query = ClientQuery {
+            environment: environment.to_string(),
+            projects: None,
+            name_prefix: None,
+            tags: Vec::new(),
+            segments: SegmentMode::Global,
+        };
+        let engine = EngineState::default();
+        match serde_json::from_slice(&self.serialise(&query).json) {
+            Ok(features) => {
+                if let Some(warnings) = engine.take_state(UpdateMessage::FullResponse(features)) {
+                    tracing::warn!(
+                        environment,
+                        ?warnings,
+                        "some flags could not be compiled and evaluate to off"
+                    );
+                }
+            }
+            Err(e) => {
+                tracing::error!(environment, error = %e, "client features did not parse for the evaluation engine")
+            }
+        }
+        let engine = Arc::new(engine);
+        engines.insert(environment.to_string(), engine.clone());
+        engine
     }
 
     /// One flag as `/api/client/features/{name}` shows it.
