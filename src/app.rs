@@ -8,11 +8,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, redact_url};
 use crate::http::{self, AppState, HttpConfig};
 use crate::service::Service;
 use crate::store;
+use crate::workers::metrics::run_metrics_flush;
 use crate::workers::{Supervisor, snapshot::run_snapshot_refresh, tokens::run_token_refresh};
 
 pub struct App {
@@ -88,23 +90,42 @@ impl App {
         supervisor.spawn("snapshot-refresh", move |cancel| {
             run_snapshot_refresh(snapshots, every, cancel)
         });
+        let svc = service.clone();
+        let flush = Duration::from_secs(config.metrics_flush_secs.max(1));
+        supervisor.spawn("metrics-flush", move |cancel| {
+            run_metrics_flush(svc, flush, cancel)
+        });
 
         let http_config = HttpConfig {
             max_body_bytes: config.max_body_bytes,
             request_timeout: Duration::from_secs(config.request_timeout_secs.max(1)),
+            frontend_cors_origins: config.frontend_cors_origins.clone(),
         };
+        let shutting_down = CancellationToken::new();
         let router = http::router(
             AppState {
                 service: service.clone(),
+                shutdown: shutting_down.clone(),
+                streaming_keepalive: Duration::from_secs(config.streaming_keepalive_secs.max(1)),
             },
             &http_config,
         );
         tracing::info!(addr = %listener.local_addr()?, database = %redact_url(&config.database_url), "flagwatch listening");
+        // No Nagle delay: a streamed flag change must not wait for the client's delayed ACK.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
         axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Streams never end by themselves, and in-flight requests are waited for.
+            shutting_down.cancel();
+        })
         .await
         .context("the HTTP server failed")?;
 

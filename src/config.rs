@@ -96,6 +96,24 @@ pub struct Config {
     /// Seconds between reloads of the token list, so tokens created on another replica work here.
     #[arg(long, env = "TOKEN_REFRESH_SECS", default_value_t = 10)]
     pub token_refresh_secs: u64,
+
+    /// Origins browsers may call the frontend API (`/api/frontend*`) from, comma-separated
+    /// (`https://app.example.com,https://admin.example.com`), or `*` for any.
+    #[arg(
+        long,
+        env = "FRONTEND_CORS_ORIGINS",
+        value_delimiter = ',',
+        default_value = "*"
+    )]
+    pub frontend_cors_origins: Vec<String>,
+
+    /// Seconds between keep-alive comments on an idle `/api/client/streaming` connection.
+    #[arg(long, env = "STREAMING_KEEPALIVE_SECS", default_value_t = 30)]
+    pub streaming_keepalive_secs: u64,
+
+    /// Seconds between writes of the SDK metrics collected in memory (also written on shutdown).
+    #[arg(long, env = "METRICS_FLUSH_SECS", default_value_t = 10)]
+    pub metrics_flush_secs: u64,
 }
 
 impl Config {

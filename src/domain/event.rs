@@ -48,6 +48,8 @@ pub mod kind {
     pub const FEATURE_STRATEGY_REMOVE: &str = "feature-strategy-remove";
     pub const STRATEGY_ORDER_CHANGED: &str = "strategy-order-changed";
     pub const FEATURE_ENVIRONMENT_VARIANTS_UPDATED: &str = "feature-environment-variants-updated";
+    pub const FEATURE_DEPENDENCY_ADDED: &str = "feature-dependency-added";
+    pub const FEATURE_DEPENDENCIES_REMOVED: &str = "feature-dependencies-removed";
     pub const FEATURE_TAGGED: &str = "feature-tagged";
     pub const FEATURE_UNTAGGED: &str = "feature-untagged";
     pub const TAG_TYPE_CREATED: &str = "tag-type-created";

@@ -104,6 +104,18 @@ pub struct Feature {
     /// Every environment, in sort order; a flag never switched in one shows it disabled.
     pub environments: Vec<FeatureEnvironment>,
     pub tags: Vec<Tag>,
+    /// Parent flags this one needs, in every environment; sorted by parent name.
+    pub dependencies: Vec<FeatureDependency>,
+}
+
+/// "Only when `feature` is enabled (or, with `enabled: false`, disabled), and — when
+/// `variants` is not empty — gives one of these variants". A parent that does not exist makes
+/// the child evaluate to off, so a dangling parent name is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeatureDependency {
+    pub feature: String,
+    pub enabled: bool,
+    pub variants: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -4,6 +4,7 @@
 pub mod event;
 pub mod feature;
 pub mod invalid;
+pub mod metrics;
 pub mod name;
 pub mod segment;
 pub mod strategy;

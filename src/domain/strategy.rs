@@ -12,7 +12,7 @@ use crate::domain::{Invalid, Timestamp};
 
 /// Constraint operators: Unleash's server list plus `IN_CIDR`, which the client
 /// specification and every current SDK understand.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Operator {
     In,
@@ -34,6 +34,11 @@ pub enum Operator {
     SemverLte,
     Regex,
     InCidr,
+    /// An operator this server does not know, kept verbatim so stored data still loads and is
+    /// served as written (SDKs evaluate such a flag to off). The admin API never writes one
+    /// ([`Operator::parse`] refuses it); only `Service::import_client_state` can.
+    #[serde(untagged)]
+    Unknown(String),
 }
 
 impl Operator {
@@ -59,7 +64,7 @@ impl Operator {
         Self::InCidr,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             Self::In => "IN",
             Self::NotIn => "NOT_IN",
@@ -80,6 +85,7 @@ impl Operator {
             Self::SemverLte => "SEMVER_LTE",
             Self::Regex => "REGEX",
             Self::InCidr => "IN_CIDR",
+            Self::Unknown(name) => name,
         }
     }
 
@@ -97,7 +103,7 @@ impl Operator {
     }
 
     /// Operators that compare against the single `value` rather than the `values` list.
-    fn uses_single_value(self) -> bool {
+    fn uses_single_value(&self) -> bool {
         !matches!(
             self,
             Self::In
@@ -106,6 +112,7 @@ impl Operator {
                 | Self::StrStartsWith
                 | Self::StrContains
                 | Self::InCidr
+                | Self::Unknown(_)
         )
     }
 }
@@ -177,7 +184,7 @@ impl Constraint {
                     ),
                 ));
             };
-            check_single_value(operator, v)?;
+            check_single_value(&operator, v)?;
         }
         Ok(Self {
             context_name,
@@ -190,7 +197,7 @@ impl Constraint {
     }
 }
 
-fn check_single_value(operator: Operator, v: &str) -> Result<(), Invalid> {
+fn check_single_value(operator: &Operator, v: &str) -> Result<(), Invalid> {
     let ok = match operator {
         Operator::NumEq
         | Operator::NumGt
@@ -689,6 +696,24 @@ mod tests {
                 "{op:?}"
             );
         }
+    }
+
+    #[test]
+    fn unknown_operators_load_and_serialise_verbatim_but_are_refused_on_input() {
+        let c: Constraint = serde_json::from_value(
+            json!({"contextName": "x", "operator": "NOT_A_VALID_OPERATOR", "value": "1"}),
+        )
+        .unwrap();
+        assert_eq!(c.operator, Operator::Unknown("NOT_A_VALID_OPERATOR".into()));
+        assert_eq!(
+            serde_json::to_value(&c).unwrap()["operator"],
+            "NOT_A_VALID_OPERATOR"
+        );
+        let known: Constraint =
+            serde_json::from_value(json!({"contextName": "x", "operator": "REGEX", "value": "a"}))
+                .unwrap();
+        assert_eq!(known.operator, Operator::Regex);
+        assert!(Operator::parse("NOT_A_VALID_OPERATOR").is_err());
     }
 
     #[test]

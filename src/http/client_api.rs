@@ -48,7 +48,7 @@ fn segment_mode(headers: &HeaderMap) -> ApiResult<SegmentMode> {
 
 /// The token decides the environment; it also decides the projects, unless it covers all of
 /// them, in which case `?project=` may narrow them.
-fn client_query(
+pub(super) fn client_query(
     token: &ApiToken,
     headers: &HeaderMap,
     raw_query: Option<&str>,

@@ -92,9 +92,18 @@ impl IntoResponse for ApiError {
             Self::NotFound(m) => unleash_error(StatusCode::NOT_FOUND, "NotFoundError", &m),
             Self::Conflict { name, message } => unleash_error(StatusCode::CONFLICT, name, &message),
             Self::Forbidden(m) => unleash_error(StatusCode::FORBIDDEN, "NoAccessError", &m),
+            // With where to log in, as Unleash's UI expects.
             Self::Unauthenticated(Api::Admin) => {
                 let message = "You must log in to use Unleash. Your request had no authorization header, so we could not authorize you. Try logging in at /auth/simple/login";
-                unleash_error(StatusCode::UNAUTHORIZED, "AuthenticationRequired", message)
+                let body = json!({
+                    "name": "AuthenticationRequired",
+                    "message": message,
+                    "details": [{"message": message}],
+                    "path": "/auth/simple/login",
+                    "type": "password",
+                    "defaultHidden": false,
+                });
+                (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
             }
             // The SDK-facing APIs answer with a bare `{message}`, as Unleash does.
             Self::Unauthenticated(Api::Client | Api::Frontend) => {

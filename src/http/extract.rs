@@ -75,19 +75,72 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         )));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let parsed = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let message = if inner.is_syntax() || inner.is_eof() {
             format!("The request body is not valid JSON: {inner}")
-        } else {
+        } else if path == "." || path.is_empty() {
             format!("The request body does not have the expected shape: {inner}")
+        } else {
+            format!("The request body does not have the expected shape at \"{path}\": {inner}")
         };
         match path.as_str() {
             "." | "" => ApiError::bad_data(Invalid::new(message)),
             _ => ApiError::bad_data(Invalid::at(path, message)),
         }
-    })
+    })?;
+    refuse_nul_characters(bytes)?;
+    Ok(parsed)
+}
+
+/// PostgreSQL text cannot hold U+0000, so no stored string may contain it, on either backend.
+fn refuse_nul_characters(bytes: &[u8]) -> Result<(), ApiError> {
+    // A raw NUL byte is already invalid JSON; only the `\u0000` escape can smuggle one in.
+    if !bytes.windows(6).any(|w| w == b"\\u0000") {
+        return Ok(());
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_data(Invalid::new(format!(
+            "The request body is not valid JSON: {e}"
+        )))
+    })?;
+    match nul_path(&value, String::new()) {
+        Some(path) => {
+            let message = "Text cannot contain the NUL character (\\u0000).";
+            Err(ApiError::bad_data(if path.is_empty() {
+                Invalid::new(message)
+            } else {
+                Invalid::at(path, message)
+            }))
+        }
+        None => Ok(()),
+    }
+}
+
+/// Where the first string (or key) holding U+0000 is, as `a.b[2]`.
+fn nul_path(value: &serde_json::Value, at: String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0').then_some(at),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_path(v, format!("{at}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            if k.contains('\0') {
+                Some(here)
+            } else {
+                nul_path(v, here)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// The secret from `Authorization`, with or without a `Bearer ` prefix.

@@ -3,9 +3,13 @@
 
 pub mod admin;
 mod client_api;
+mod client_metrics;
 pub mod error;
 pub mod extract;
+mod frontend_api;
 mod health;
+mod ofrep;
+mod streaming;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +30,10 @@ use crate::service::Service;
 #[derive(Clone)]
 pub struct AppState {
     pub service: Arc<Service>,
+    /// Cancelled when the server starts shutting down; ends streams that never end by themselves.
+    pub shutdown: tokio_util::sync::CancellationToken,
+    /// How often an idle `/api/client/streaming` connection gets a keep-alive comment.
+    pub streaming_keepalive: Duration,
 }
 
 pub struct HttpConfig {
@@ -33,6 +41,8 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// How long one request may take before it is answered with 408.
     pub request_timeout: Duration,
+    /// Origins allowed to call `/api/frontend*` from a browser; `*` for any.
+    pub frontend_cors_origins: Vec<String>,
 }
 
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
@@ -40,8 +50,14 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .merge(health::router())
         .merge(admin::router())
         .merge(client_api::router())
+        .merge(frontend_api::router(&config.frontend_cors_origins))
+        .merge(ofrep::router())
+        .merge(streaming::router())
+        .merge(client_metrics::router())
         .fallback(not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(refuse_unreadable_uri))
+        .layer(axum::middleware::from_fn(explain_method_not_allowed))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(axum::Extension(BodyLimit(config.max_body_bytes)))
         .layer(TimeoutLayer::with_status_code(
@@ -64,6 +80,63 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
                 tracing::info_span!("request", http.method = %req.method(), http.route = %route)
             }),
         )
+}
+
+/// Refuses URLs no name can be read from, in Unleash's error shape: a `%00` (PostgreSQL text
+/// cannot hold U+0000, so it would reach the database only as an error) or a path that is
+/// not UTF-8 once percent-decoded (which axum would refuse in plain text).
+async fn refuse_unreadable_uri(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let uri = req.uri();
+    let problem = if uri.path().contains("%00") || uri.query().is_some_and(|q| q.contains("%00")) {
+        Some("The URL cannot contain the NUL character (%00).")
+    } else if percent_encoding::percent_decode_str(uri.path())
+        .decode_utf8()
+        .is_err()
+    {
+        Some("The URL path is not valid UTF-8 once percent-decoded.")
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => ApiError::bad_data(crate::domain::Invalid::new(message)).into_response(),
+        None => next.run(req).await,
+    }
+}
+
+/// A known path with a method it does not take: axum's bare 405, given Unleash's error
+/// shape (a response rather than a method fallback, so CORS preflights still reach the
+/// layers of the routes they are for).
+async fn explain_method_not_allowed(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let response = next.run(req).await;
+    let bare = response.status() == StatusCode::METHOD_NOT_ALLOWED
+        && !response
+            .headers()
+            .contains_key(axum::http::header::CONTENT_TYPE);
+    if !bare {
+        return response;
+    }
+    let message = format!("{method} is not allowed on {path}");
+    let body = serde_json::json!({
+        "name": "MethodNotAllowedError",
+        "message": message,
+        "details": [{"message": message}],
+    });
+    let (parts, _) = response.into_parts();
+    let mut explained = (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response();
+    if let Some(allow) = parts.headers.get(axum::http::header::ALLOW) {
+        explained
+            .headers_mut()
+            .insert(axum::http::header::ALLOW, allow.clone());
+    }
+    explained
 }
 
 async fn not_found(uri: Uri) -> ApiError {

@@ -5,6 +5,8 @@
 
 mod events;
 pub mod features;
+mod import;
+pub mod metrics;
 pub mod projects;
 mod segments;
 pub mod strategies;
@@ -56,6 +58,8 @@ pub struct Service {
     store: Arc<dyn Store>,
     snapshots: Arc<Snapshots>,
     tokens: TokenCache,
+    /// SDK reports waiting to be flushed to the store.
+    metrics: metrics::MetricsAggregator,
 }
 
 impl Service {
@@ -65,6 +69,7 @@ impl Service {
             store,
             snapshots,
             tokens: TokenCache::default(),
+            metrics: metrics::MetricsAggregator::default(),
         });
         service.refresh_tokens().await?;
         Ok(service)

@@ -116,9 +116,14 @@ impl Service {
             });
         }
         let env = Environment {
-            sort_order: input
-                .sort_order
-                .unwrap_or_else(|| existing.iter().map(|e| e.sort_order).max().unwrap_or(0) + 1),
+            sort_order: input.sort_order.unwrap_or_else(|| {
+                existing
+                    .iter()
+                    .map(|e| e.sort_order)
+                    .max()
+                    .unwrap_or(0)
+                    .saturating_add(1)
+            }),
             enabled: input.enabled.unwrap_or(true),
             env_type,
             name,

@@ -84,7 +84,7 @@ impl Service {
         let next_order = state
             .strategies
             .iter()
-            .map(|s| s.sort_order + 1)
+            .map(|s| s.sort_order.saturating_add(1))
             .max()
             .unwrap_or(0);
         let strategy = spec.into_strategy(ulid::Ulid::new().to_string(), next_order);

@@ -51,8 +51,8 @@ impl Service {
             .tags)
     }
 
-    /// Tags a flag; 409 if it already carries the tag.
-    pub async fn add_tag(&self, actor: &Actor, feature: &str, tag: &Tag) -> Result<()> {
+    /// Tags a flag; 409 if it already carries the tag. Returns the tag as stored (trimmed).
+    pub async fn add_tag(&self, actor: &Actor, feature: &str, tag: &Tag) -> Result<Tag> {
         let tag = Tag::parse(&tag.tag_type, &tag.value)?;
         let mut tx = self.store.write().await?;
         let f = require_live(&mut tx, feature).await?;
@@ -66,7 +66,8 @@ impl Service {
             });
         }
         self.add_tag_in(&mut tx, actor, &f, &tag).await?;
-        self.commit(tx).await
+        self.commit(tx).await?;
+        Ok(tag)
     }
 
     /// Adds and removes tags in one change; returns the flag's tags afterwards.
@@ -126,7 +127,12 @@ impl Service {
     }
 }
 
+/// Tags are stored trimmed (see `Tag::parse`), so the one to remove is matched trimmed too.
 async fn remove_tag_in(tx: &mut Writer, actor: &Actor, f: &Feature, tag: &Tag) -> Result<()> {
+    let tag = &Tag {
+        tag_type: tag.tag_type.trim().to_string(),
+        value: tag.value.trim().to_string(),
+    };
     if tx.delete_feature_tag(&f.name, tag).await? {
         tx.append_event(
             &NewEvent::new(kind::FEATURE_UNTAGGED, actor)

@@ -116,6 +116,7 @@ fn token_event_data(t: &ApiToken) -> serde_json::Value {
         "project": t.projects.first(),
         "expiresAt": t.expires_at,
         "createdAt": t.created_at,
+        "alias": null, // Unleash tokens can have an alias; flagwatch tokens have none
     })
 }
 

@@ -4,6 +4,7 @@
 //! revision moves: right after a local write (read-your-writes) and on a periodic check that
 //! picks up writes made by other replicas.
 
+pub mod delta;
 pub mod wire;
 
 use std::collections::{BTreeMap, HashMap};
@@ -18,6 +19,7 @@ use crate::domain::feature::{Feature, Tag};
 use crate::domain::segment::Segment;
 use crate::store::{FeatureFilter, Store, StoreError};
 
+pub use delta::{Delta, DeltaLog};
 pub use wire::SegmentMode;
 
 /// What an SDK asked for, after its token's scope is applied.
@@ -224,6 +226,8 @@ impl Snapshot {
 pub struct Snapshots {
     store: Arc<dyn Store>,
     current: watch::Sender<Arc<Snapshot>>,
+    /// What changed between recent snapshots (`/api/client/delta`, `/api/client/streaming`).
+    delta: DeltaLog,
     /// One reload at a time; a reload that finds the revision unchanged does nothing.
     reload: tokio::sync::Mutex<()>,
 }
@@ -233,6 +237,7 @@ impl Snapshots {
         let first = Snapshot::load(store.as_ref()).await?;
         Ok(Arc::new(Self {
             store,
+            delta: DeltaLog::new(&first),
             current: watch::Sender::new(Arc::new(first)),
             reload: tokio::sync::Mutex::new(()),
         }))
@@ -245,6 +250,12 @@ impl Snapshots {
     /// Wakes whenever a new snapshot is published.
     pub fn subscribe(&self) -> watch::Receiver<Arc<Snapshot>> {
         self.current.subscribe()
+    }
+
+    /// Recent changes, as the delta and streaming APIs serve them. Always at least as new as
+    /// the snapshot subscribers were woken for.
+    pub fn delta(&self) -> &DeltaLog {
+        &self.delta
     }
 
     /// Makes sure the snapshot is at least at `revision` (after a local commit).
@@ -268,6 +279,7 @@ impl Snapshots {
             flags = next.features.len(),
             "new snapshot"
         );
+        self.delta.advance(&self.current(), &next);
         self.current.send_replace(Arc::new(next));
         Ok(())
     }

@@ -23,7 +23,22 @@ pub struct ClientFeature<'a> {
     pub variants: &'a [Variant],
     pub description: Option<&'a str>,
     pub impression_data: bool,
-    pub dependencies: [(); 0],
+    /// Left out when the flag has none, as Unleash does.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<ClientDependency<'a>>,
+}
+
+/// A parent flag: `variants` only when it names some.
+#[derive(Serialize)]
+pub struct ClientDependency<'a> {
+    pub feature: &'a str,
+    pub enabled: bool,
+    #[serde(skip_serializing_if = "no_variants")]
+    pub variants: &'a [String],
+}
+
+fn no_variants(v: &&[String]) -> bool {
+    v.is_empty()
 }
 
 #[derive(Serialize)]
@@ -79,7 +94,15 @@ pub fn client_feature<'a>(
         variants: state.map_or(&[], |s| s.variants.as_slice()),
         description: feature.description.as_deref(),
         impression_data: feature.impression_data,
-        dependencies: [],
+        dependencies: feature
+            .dependencies
+            .iter()
+            .map(|d| ClientDependency {
+                feature: &d.feature,
+                enabled: d.enabled,
+                variants: &d.variants,
+            })
+            .collect(),
     }
 }
 

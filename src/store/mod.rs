@@ -16,7 +16,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use postgres::PgStore;
-pub use sql::{FeatureFilter, Reader, Writer};
+pub use sql::{FeatureFilter, ObservationWriter, Reader, Writer};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +74,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// A transaction for one change and its events.
     async fn write(&self) -> Result<Writer, StoreError>;
+
+    /// A transaction for what SDKs report (metrics, applications, instances). It writes no
+    /// events, so it never moves the revision; see [`ObservationWriter`].
+    async fn record_observations(&self) -> Result<ObservationWriter, StoreError>;
 
     /// Whether the database answers and every migration this binary knows is applied.
     async fn ready(&self) -> Result<bool, StoreError>;

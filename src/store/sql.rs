@@ -11,7 +11,10 @@ use tokio::sync::OwnedMutexGuard;
 use crate::domain::Timestamp;
 use crate::domain::event::{Actor, Event, EventQuery, NewEvent};
 use crate::domain::feature::{
-    Environment, Feature, FeatureEnvironment, FeatureMetadata, Project, Tag,
+    Environment, Feature, FeatureDependency, FeatureEnvironment, FeatureMetadata, Project, Tag,
+};
+use crate::domain::metrics::{
+    Application, ApplicationUsage, ClientInstance, Counts, MetricHour, MetricKey,
 };
 use crate::domain::segment::{Segment, SegmentSpec};
 use crate::domain::strategy::{Strategy, Variant};
@@ -53,9 +56,10 @@ impl FeatureFilter {
             sql.push(" and ").any_of("project_id", projects);
         }
         if let Some(prefix) = &self.name_prefix {
-            sql.push(" and substr(name, 1, ")
+            // PostgreSQL has no substr(text, int, bigint), and integers bind as bigint.
+            sql.push(" and substr(name, 1, cast(")
                 .int(prefix.chars().count() as i64)
-                .push(") = ")
+                .push(" as integer)) = ")
                 .text(prefix.clone());
         }
         if !self.tags.is_empty() {
@@ -334,6 +338,24 @@ impl Reader {
                 });
         }
 
+        let mut sql = Sql::new(
+            "select child, parent, enabled, variants from feature_dependency where child in \
+             (select name from feature",
+        );
+        filter.where_clause(&mut sql);
+        sql.push(") order by parent");
+        let mut dependencies: HashMap<String, Vec<FeatureDependency>> = HashMap::new();
+        for row in sql.query().fetch_all(&mut *self.tx).await? {
+            dependencies
+                .entry(row.try_get("child")?)
+                .or_default()
+                .push(FeatureDependency {
+                    feature: row.try_get("parent")?,
+                    enabled: get_bool(&row, "enabled")?,
+                    variants: from_json(row.try_get::<&str, _>("variants")?)?,
+                });
+        }
+
         feature_rows
             .iter()
             .map(|row| {
@@ -354,6 +376,7 @@ impl Reader {
                     .collect();
                 Ok(Feature {
                     tags: tags.remove(&name).unwrap_or_default(),
+                    dependencies: dependencies.remove(&name).unwrap_or_default(),
                     project: row.try_get("project_id")?,
                     feature_type: row.try_get("type")?,
                     description: row.try_get("description")?,
@@ -511,8 +534,8 @@ impl Writer {
         }
     }
 
-    /// Commits, refusing a change without an event (or an event without a change) so the
-    /// audit log can never drift from the data. Returns the last event id written, if any.
+    /// Commits, refusing a change without an event so the audit log can never miss one.
+    /// Returns the last event id written, if any.
     pub async fn commit(self) -> Result<Option<i64>> {
         if self.writes > 0 && self.events == 0 {
             return Err(StoreError::Unaudited("a change without an event"));
@@ -623,6 +646,7 @@ impl Writer {
             "delete from feature_strategy where feature_name = $1",
             "delete from feature_environment where feature_name = $1",
             "delete from feature_tag where feature_name = $1",
+            "delete from feature_dependency where child = $1",
             "delete from feature where name = $1",
         ] {
             self.execute(sqlx::query(sql).bind(name)).await?;
@@ -660,6 +684,27 @@ impl Writer {
         .bind(environment)
         .bind(to_json(&variants)?);
         self.execute(q).await.map(drop)
+    }
+
+    /// Replaces the parents `child` depends on.
+    pub async fn set_feature_dependencies(
+        &mut self,
+        child: &str,
+        dependencies: &[FeatureDependency],
+    ) -> Result<()> {
+        self.execute(sqlx::query("delete from feature_dependency where child = $1").bind(child))
+            .await?;
+        for d in dependencies {
+            let q = sqlx::query(
+                "insert into feature_dependency (child, parent, enabled, variants) values ($1, $2, $3, $4)",
+            )
+            .bind(child)
+            .bind(&d.feature)
+            .bind(d.enabled)
+            .bind(to_json(&d.variants)?);
+            self.execute(q).await?;
+        }
+        Ok(())
     }
 
     pub async fn insert_strategy(
@@ -855,5 +900,260 @@ impl Writer {
         self.execute(sqlx::query("delete from api_token where token_id = $1").bind(token_id))
             .await
             .map(drop)
+    }
+}
+
+/// Writes what SDKs report about themselves — evaluation counts, applications, instances — in
+/// one transaction. Unlike [`Writer`] it cannot append events and needs none: these are
+/// observations, not configuration, so they must not move the revision (max event id) and with
+/// it every SDK's ETag. It can write only the `client_*` tables.
+pub struct ObservationWriter {
+    tx: Transaction<'static, Any>,
+    /// As for [`Writer`]: SQLite's single writer.
+    _exclusive: Option<OwnedMutexGuard<()>>,
+}
+
+impl ObservationWriter {
+    pub(super) fn new(
+        tx: Transaction<'static, Any>,
+        exclusive: Option<OwnedMutexGuard<()>>,
+    ) -> Self {
+        Self {
+            tx,
+            _exclusive: exclusive,
+        }
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.tx.commit().await?)
+    }
+
+    /// Adds `counts` to the row for `key`. The upsert locks the row (PostgreSQL) before the
+    /// variants are read and merged, so replicas flushing the same row at once both count.
+    pub async fn add_metric_hour(&mut self, key: &MetricKey, counts: &Counts) -> Result<()> {
+        let stored: String = sqlx::query_scalar(
+            "insert into client_metric_hour (feature_name, environment, app_name, hour, yes, no, variants) \
+             values ($1, $2, $3, $4, $5, $6, '{}') \
+             on conflict (feature_name, environment, app_name, hour) do update \
+             set yes = client_metric_hour.yes + excluded.yes, no = client_metric_hour.no + excluded.no \
+             returning variants",
+        )
+        .bind(&key.feature_name)
+        .bind(&key.environment)
+        .bind(&key.app_name)
+        .bind(key.hour)
+        .bind(counts.yes)
+        .bind(counts.no)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        if counts.variants.is_empty() {
+            return Ok(());
+        }
+        let mut merged = Counts {
+            variants: from_json(&stored)?,
+            ..Counts::default()
+        };
+        merged.add(counts);
+        sqlx::query(
+            "update client_metric_hour set variants = $5 \
+             where feature_name = $1 and environment = $2 and app_name = $3 and hour = $4",
+        )
+        .bind(&key.feature_name)
+        .bind(&key.environment)
+        .bind(&key.app_name)
+        .bind(key.hour)
+        .bind(to_json(&merged.variants)?)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Records that `app_name` was seen at `seen`; `strategies` (from a registration) replace
+    /// the stored list when given.
+    pub async fn upsert_application(
+        &mut self,
+        app_name: &str,
+        strategies: Option<&[String]>,
+        seen: Timestamp,
+    ) -> Result<()> {
+        let strategies = strategies.map(|s| to_json(&s)).transpose()?;
+        sqlx::query(
+            "insert into client_application (app_name, strategies, created_at, last_seen) \
+             values ($1, coalesce($2, '[]'), $3, $3) \
+             on conflict (app_name) do update set \
+             strategies = coalesce($2, client_application.strategies), \
+             last_seen = case when excluded.last_seen > client_application.last_seen \
+             then excluded.last_seen else client_application.last_seen end",
+        )
+        .bind(app_name)
+        .bind(strategies)
+        .bind(seen.millis())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn add_application_usage(&mut self, usage: &ApplicationUsage) -> Result<()> {
+        sqlx::query(
+            "insert into client_application_usage (app_name, project, environment) values ($1, $2, $3) \
+             on conflict do nothing",
+        )
+        .bind(&usage.app_name)
+        .bind(&usage.project)
+        .bind(&usage.environment)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Inserts or refreshes an instance; fields it did not report keep their stored values.
+    pub async fn upsert_instance(&mut self, i: &ClientInstance) -> Result<()> {
+        sqlx::query(
+            "insert into client_instance (app_name, instance_id, environment, sdk_version, platform_name, \
+             platform_version, client_ip, created_at, last_seen) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             on conflict (app_name, instance_id, environment) do update set \
+             sdk_version = coalesce(excluded.sdk_version, client_instance.sdk_version), \
+             platform_name = coalesce(excluded.platform_name, client_instance.platform_name), \
+             platform_version = coalesce(excluded.platform_version, client_instance.platform_version), \
+             client_ip = coalesce(excluded.client_ip, client_instance.client_ip), \
+             last_seen = case when excluded.last_seen > client_instance.last_seen \
+             then excluded.last_seen else client_instance.last_seen end",
+        )
+        .bind(&i.app_name)
+        .bind(&i.instance_id)
+        .bind(&i.environment)
+        .bind(&i.sdk_version)
+        .bind(&i.platform_name)
+        .bind(&i.platform_version)
+        .bind(&i.client_ip)
+        .bind(i.created_at.millis())
+        .bind(i.last_seen.millis())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}
+
+fn metric_hour_from(row: &AnyRow) -> Result<MetricHour> {
+    Ok(MetricHour {
+        key: MetricKey {
+            feature_name: row.try_get("feature_name")?,
+            environment: row.try_get("environment")?,
+            app_name: row.try_get("app_name")?,
+            hour: row.try_get("hour")?,
+        },
+        counts: Counts {
+            yes: row.try_get("yes")?,
+            no: row.try_get("no")?,
+            variants: from_json(row.try_get::<&str, _>("variants")?)?,
+        },
+    })
+}
+
+fn application_from(row: &AnyRow) -> Result<Application> {
+    Ok(Application {
+        app_name: row.try_get("app_name")?,
+        description: row.try_get("description")?,
+        url: row.try_get("url")?,
+        color: row.try_get("color")?,
+        icon: row.try_get("icon")?,
+        strategies: from_json(row.try_get::<&str, _>("strategies")?)?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        last_seen: Timestamp(row.try_get("last_seen")?),
+    })
+}
+
+fn instance_from(row: &AnyRow) -> Result<ClientInstance> {
+    Ok(ClientInstance {
+        app_name: row.try_get("app_name")?,
+        instance_id: row.try_get("instance_id")?,
+        environment: row.try_get("environment")?,
+        sdk_version: row.try_get("sdk_version")?,
+        platform_name: row.try_get("platform_name")?,
+        platform_version: row.try_get("platform_version")?,
+        client_ip: row.try_get("client_ip")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        last_seen: Timestamp(row.try_get("last_seen")?),
+    })
+}
+
+/// Reading what SDKs reported.
+impl Reader {
+    /// Counts for `feature` from hours starting at or after `since` (epoch ms), oldest first.
+    pub async fn metric_hours(&mut self, feature: &str, since: i64) -> Result<Vec<MetricHour>> {
+        let rows = sqlx::query(
+            "select * from client_metric_hour where feature_name = $1 and hour >= $2 \
+             order by hour, environment, app_name",
+        )
+        .bind(feature)
+        .bind(since)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(metric_hour_from).collect()
+    }
+
+    /// Applications that ever reported `feature`, by name.
+    pub async fn apps_seeing_feature(&mut self, feature: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "select distinct app_name from client_metric_hour where feature_name = $1 order by app_name",
+        )
+        .bind(feature)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    /// Flags `app_name` ever reported, by name.
+    pub async fn features_seen_by(&mut self, app_name: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "select distinct feature_name from client_metric_hour where app_name = $1 order by feature_name",
+        )
+        .bind(app_name)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    pub async fn applications(&mut self) -> Result<Vec<Application>> {
+        let rows = sqlx::query("select * from client_application order by app_name")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(application_from).collect()
+    }
+
+    pub async fn application(&mut self, app_name: &str) -> Result<Option<Application>> {
+        let row = sqlx::query("select * from client_application where app_name = $1")
+            .bind(app_name)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(application_from).transpose()
+    }
+
+    /// Every application's projects and environments, sorted.
+    pub async fn application_usage(&mut self) -> Result<Vec<ApplicationUsage>> {
+        let rows = sqlx::query(
+            "select * from client_application_usage order by app_name, project, environment",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ApplicationUsage {
+                    app_name: r.try_get("app_name")?,
+                    project: r.try_get("project")?,
+                    environment: r.try_get("environment")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The instances of `app_name`, most recently seen first.
+    pub async fn instances(&mut self, app_name: &str) -> Result<Vec<ClientInstance>> {
+        let rows = sqlx::query(
+            "select * from client_instance where app_name = $1 \
+             order by last_seen desc, instance_id, environment",
+        )
+        .bind(app_name)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(instance_from).collect()
     }
 }

@@ -9,7 +9,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 use tokio::sync::Mutex;
 
-use crate::store::{Backend, Reader, Store, StoreError, Writer};
+use crate::store::{Backend, ObservationWriter, Reader, Store, StoreError, Writer};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -67,6 +67,14 @@ impl Store for SqliteStore {
     async fn write(&self) -> Result<Writer, StoreError> {
         let exclusive = self.write_lock.clone().lock_owned().await;
         Ok(Writer::new(self.pool.begin().await?, Some(exclusive)))
+    }
+
+    async fn record_observations(&self) -> Result<ObservationWriter, StoreError> {
+        let exclusive = self.write_lock.clone().lock_owned().await;
+        Ok(ObservationWriter::new(
+            self.pool.begin().await?,
+            Some(exclusive),
+        ))
     }
 
     async fn ready(&self) -> Result<bool, StoreError> {

@@ -176,6 +176,16 @@ impl TestApp {
     /// Starts a server with extra command-line arguments (port, host and database are set here).
     pub async fn spawn_with(backend: Backend, extra: &[String]) -> Option<Self> {
         let db = TestDb::create(backend).await?;
+        Some(Self::spawn_on(db, extra).await)
+    }
+
+    /// Starts a server on an existing database, e.g. one a stopped server left behind
+    /// ([`TestApp::stop_keeping_db`]), with extra command-line arguments.
+    pub async fn spawn_on(db: TestDb, extra: &[String]) -> Self {
+        let backend = match db {
+            TestDb::Sqlite { .. } => Backend::Sqlite,
+            TestDb::Postgres { .. } => Backend::Postgres,
+        };
         let mut args: Vec<String> = [
             "flagwatch",
             "--port",
@@ -200,7 +210,7 @@ impl TestApp {
         let handle = tokio::spawn(app.run(async move {
             let _ = rx.await;
         }));
-        Some(Self {
+        Self {
             addr,
             client: reqwest::Client::new(),
             service,
@@ -208,7 +218,7 @@ impl TestApp {
             db,
             shutdown: Some(tx),
             handle: Some(handle),
-        })
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -244,7 +254,12 @@ impl TestApp {
         send(rb).await
     }
 
-    pub async fn stop(mut self) {
+    pub async fn stop(self) {
+        self.stop_keeping_db().await.drop_database().await;
+    }
+
+    /// Stops the server and hands back its database, to start another server on it.
+    pub async fn stop_keeping_db(mut self) -> TestDb {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -254,7 +269,7 @@ impl TestApp {
                 .expect("server task")
                 .expect("server stops cleanly");
         }
-        self.db.drop_database().await;
+        self.db
     }
 }
 

@@ -3,5 +3,14 @@
 #![allow(clippy::disallowed_methods)] // tests spawn the server task directly
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod admin_api;
+mod auth;
+mod bad_input;
+mod conformance;
+mod frontend;
+mod golden;
 mod helpers;
+mod metrics;
+mod store_contract;
+mod streaming;
 mod tutorial;

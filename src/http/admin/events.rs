@@ -133,12 +133,32 @@ async fn search(
     Ok(axum::Json(json!({"events": events, "total": total})))
 }
 
-/// Search results carry a human label, as Unleash's do.
+/// Search results carry a human label and a Markdown summary, as Unleash's do.
 fn with_label(e: &Event) -> Value {
     let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
     let label = e.event_type.replace('-', " ");
+    let summary = summary(e, &label);
     if let Value::Object(map) = &mut v {
         map.insert("label".into(), Value::String(label));
+        map.insert("summary".into(), Value::String(summary));
     }
     v
+}
+
+/// `**admin**: feature environment enabled for **f** in the **production** environment of
+/// project **default**`; Unleash words each type and links the names, we have no base URL.
+fn summary(e: &Event, label: &str) -> String {
+    let mut s = format!("**{}**: {label}", e.created_by);
+    if let Some(feature) = &e.feature_name {
+        s.push_str(&format!(" for **{feature}**"));
+    }
+    match (&e.environment, &e.project) {
+        (Some(env), Some(p)) => {
+            s.push_str(&format!(" in the **{env}** environment of project **{p}**"))
+        }
+        (Some(env), None) => s.push_str(&format!(" in the **{env}** environment")),
+        (None, Some(p)) => s.push_str(&format!(" in project **{p}**")),
+        (None, None) => {}
+    }
+    s
 }

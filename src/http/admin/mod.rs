@@ -3,6 +3,7 @@
 
 mod events;
 mod features;
+mod metrics;
 mod projects;
 mod segments;
 mod strategies;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(tags::router())
         .merge(tokens::router())
         .merge(events::router())
+        .merge(metrics::router())
 }
 
 /// Query-string pairs in order, keeping repeats (`tag=a&tag=b`).

@@ -91,10 +91,18 @@ async fn add(
     Path(feature): Path<String>,
     Json(tag): Json<Tag>,
 ) -> ApiResult<impl IntoResponse> {
-    s.service.add_tag(&a.actor, &feature, &tag).await?;
+    let tag = s.service.add_tag(&a.actor, &feature, &tag).await?;
+    // Percent-encoded: a value may hold spaces or non-ASCII, which a header cannot carry raw.
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    let segment = |s: &str| percent_encoding::utf8_percent_encode(s, SEGMENT).to_string();
     let location = format!(
         "/api/admin/features/{feature}/tags/{}/{}",
-        tag.tag_type, tag.value
+        segment(&tag.tag_type),
+        segment(&tag.value)
     );
     Ok((
         StatusCode::CREATED,

@@ -2,10 +2,17 @@
 
 use serde_json::{Value, json};
 
+use crate::domain::event::Actor;
 use crate::domain::feature::{Feature, FeatureEnvironment};
 
+/// Unleash shows a flag made with an admin token as its token user, not by the token's name.
 fn created_by(f: &Feature) -> Value {
-    json!({"id": f.created_by_user_id, "name": f.created_by, "imageUrl": ""})
+    let name = if f.created_by_user_id == Some(Actor::ADMIN_TOKEN_USER_ID) {
+        "Unleash Admin Token User"
+    } else {
+        f.created_by.as_str()
+    };
+    json!({"id": f.created_by_user_id, "name": name, "imageUrl": ""})
 }
 
 fn environment_detail(e: &FeatureEnvironment) -> Value {
@@ -41,7 +48,8 @@ pub fn feature(f: &Feature) -> Value {
         "dependencies": [],
         "children": [],
         "links": [],
-        "collaborators": {"users": []},
+        // Unleash lists everyone who changed the flag; we know the creator.
+        "collaborators": {"users": [created_by(f)]},
     })
 }
 
