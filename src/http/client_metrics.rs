@@ -4,10 +4,10 @@
 //! the database. The environment is always the token's.
 
 use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{MethodRouter, post};
@@ -15,7 +15,7 @@ use axum::routing::{MethodRouter, post};
 use crate::domain::metrics::{ClientInput, MetricsInput, RegistrationInput};
 use crate::http::AppState;
 use crate::http::error::ApiResult;
-use crate::http::extract::{BodyLimit, ClientToken, FrontendToken, Json};
+use crate::http::extract::{BodyLimit, ClientToken, FrontendToken, Json, PeerIp};
 use crate::service::metrics::Reporter;
 
 /// SDKs that report every flag they know send large bodies (Unleash/unleash-rust-sdk#75), so
@@ -46,17 +46,14 @@ pub struct ClientIp(pub Option<IpAddr>);
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let forwarded = parts
             .headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(',').next())
             .and_then(|v| v.trim().parse().ok());
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
+        let PeerIp(peer) = PeerIp::from_request_parts(parts, state).await?;
         Ok(Self(forwarded.or(peer)))
     }
 }

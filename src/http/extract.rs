@@ -53,17 +53,37 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         is_json(req.headers())?;
-        let limit = req.extensions().get::<BodyLimit>().map_or(0, |l| l.0);
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::TooLarge(limit)
-            } else {
-                ApiError::bad_data(Invalid::new(format!(
-                    "The request body could not be read: {e}"
-                )))
-            }
-        })?;
+        let bytes = read_body(req, state).await?;
         parse_json(&bytes).map(Json)
+    }
+}
+
+/// Reads the whole body: over the limit → 413 naming it, unreadable → 400.
+pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    let limit = req.extensions().get::<BodyLimit>().map_or(0, |l| l.0);
+    Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(limit)
+        } else {
+            ApiError::bad_data(Invalid::new(format!(
+                "The request body could not be read: {e}"
+            )))
+        }
+    })
+}
+
+/// The address of the connection's peer (IPv4-mapped IPv6 shown as IPv4). Not taken from
+/// `X-Forwarded-For`: it feeds the `remoteAddress` strategy, which a header must not fool.
+pub struct PeerIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(Self(peer.map(|c| c.0.ip().to_canonical())))
     }
 }
 

@@ -4,17 +4,13 @@
 //! Unleash Edge.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, RawQuery, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, RawQuery, Request, State};
 use axum::http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, ETAG, HeaderName, IF_NONE_MATCH,
 };
-use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -29,7 +25,7 @@ use crate::domain::token::ApiToken;
 use crate::http::AppState;
 use crate::http::admin::query_pairs;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{BodyLimit, FrontendToken, Json, parse_json};
+use crate::http::extract::{FrontendToken, Json, PeerIp, parse_json, read_body};
 
 pub fn router(cors_origins: &[String]) -> Router<AppState> {
     Router::new()
@@ -93,26 +89,10 @@ fn cors(origins: &[String]) -> CorsLayer {
         .allow_credentials(true)
 }
 
-/// The caller's IP address, the default `remoteAddress` (as in Unleash).
-struct CallerIp(Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for CallerIp {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_canonical()),
-        ))
-    }
-}
-
 /// `GET`: the context is the query string. `userId`, `sessionId`, `remoteAddress`,
 /// `environment`, `appName` and `currentTime` are fields; `properties[name]=value` and any
 /// other key are properties. Empty values are dropped.
-fn context_from_query(raw: Option<&str>, caller: &CallerIp) -> Context {
+fn context_from_query(raw: Option<&str>, caller: &PeerIp) -> Context {
     let mut context = empty_context();
     let mut properties = HashMap::new();
     for (key, value) in query_pairs(raw) {
@@ -150,7 +130,7 @@ fn empty_context() -> Context {
     }
 }
 
-fn with_remote_address(mut context: Context, caller: &CallerIp) -> Context {
+fn with_remote_address(mut context: Context, caller: &PeerIp) -> Context {
     if context.remote_address.as_deref().is_none_or(str::is_empty) {
         context.remote_address = caller.0.map(|ip| ip.to_string());
     }
@@ -167,21 +147,11 @@ impl<S: Send + Sync> FromRequest<S> for BodyContext {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let (mut parts, body) = req.into_parts();
-        let caller = CallerIp::from_request_parts(&mut parts, state)
+        let caller = PeerIp::from_request_parts(&mut parts, state)
             .await
-            .unwrap_or(CallerIp(None));
-        let limit = parts.extensions.get::<BodyLimit>().map_or(0, |l| l.0);
+            .unwrap_or(PeerIp(None));
         let content_type = parts.headers.get(CONTENT_TYPE).cloned();
-        let req = Request::from_parts(parts, body);
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::TooLarge(limit)
-            } else {
-                ApiError::bad_data(Invalid::new(format!(
-                    "The request body could not be read: {e}"
-                )))
-            }
-        })?;
+        let bytes = read_body(Request::from_parts(parts, body), state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(with_remote_address(empty_context(), &caller)));
         }
@@ -278,7 +248,7 @@ fn no_cache(body: impl Serialize) -> Response {
 async fn enabled_from_query(
     FrontendToken(token): FrontendToken,
     State(s): State<AppState>,
-    caller: CallerIp,
+    caller: PeerIp,
     RawQuery(q): RawQuery,
 ) -> Response {
     let context = context_from_query(q.as_deref(), &caller);
@@ -300,7 +270,7 @@ async fn enabled_from_body(
 async fn all_from_query(
     FrontendToken(token): FrontendToken,
     State(s): State<AppState>,
-    caller: CallerIp,
+    caller: PeerIp,
     RawQuery(q): RawQuery,
 ) -> Response {
     let context = context_from_query(q.as_deref(), &caller);
@@ -339,7 +309,7 @@ fn evaluate_one(
 async fn one_from_query(
     FrontendToken(token): FrontendToken,
     State(s): State<AppState>,
-    caller: CallerIp,
+    caller: PeerIp,
     Path(name): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Response> {
@@ -378,7 +348,7 @@ mod tests {
 
     #[test]
     fn query_keys_become_fields_or_properties() {
-        let caller = CallerIp(Some(IpAddr::from([10, 0, 0, 7])));
+        let caller = PeerIp(Some(std::net::IpAddr::from([10, 0, 0, 7])));
         let c = context_from_query(
             Some(
                 "userId=u1&appName=web&country=NO&properties%5Bage%5D=30&sessionId=&environment=prod",
@@ -397,10 +367,10 @@ mod tests {
 
     #[test]
     fn an_explicit_remote_address_wins_over_the_callers() {
-        let caller = CallerIp(Some(IpAddr::from([10, 0, 0, 7])));
+        let caller = PeerIp(Some(std::net::IpAddr::from([10, 0, 0, 7])));
         let c = context_from_query(Some("remoteAddress=1.2.3.4"), &caller);
         assert_eq!(c.remote_address.as_deref(), Some("1.2.3.4"));
-        let c = context_from_query(None, &CallerIp(None));
+        let c = context_from_query(None, &PeerIp(None));
         assert_eq!(c.remote_address, None);
     }
 }

@@ -14,18 +14,12 @@ pub async fn run_metrics_flush(
     every: Duration,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = cancel.cancelled() => break,
-            _ = tick.tick() => {
-                if let Err(e) = service.flush_metrics().await {
-                    tracing::warn!(error = %e, "could not write SDK metrics; keeping them for the next attempt");
-                }
-            }
+    super::every(every, &cancel, || async {
+        if let Err(e) = service.flush_metrics().await {
+            tracing::warn!(error = %e, "could not write SDK metrics; keeping them for the next attempt");
         }
-    }
+    })
+    .await;
     // The final flush: the supervisor runs this before the database is closed.
     service
         .flush_metrics()

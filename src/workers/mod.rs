@@ -4,6 +4,8 @@
 use std::future::Future;
 use std::time::Duration;
 
+use tokio::time::{Instant, MissedTickBehavior};
+
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -42,6 +44,23 @@ impl Supervisor {
             .is_err()
         {
             tracing::warn!("background tasks did not stop in time");
+        }
+    }
+}
+
+/// Runs `tick` every `every` (first after one period) until `cancel` fires. A slow tick delays
+/// the next one rather than causing a burst.
+pub async fn every<F, Fut>(every: Duration, cancel: &CancellationToken, mut tick: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut interval = tokio::time::interval_at(Instant::now() + every, every);
+    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = interval.tick() => tick().await,
         }
     }
 }

@@ -13,16 +13,11 @@ pub async fn run_snapshot_refresh(
     every: Duration,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = cancel.cancelled() => return Ok(()),
-            _ = tick.tick() => {
-                if let Err(e) = snapshots.refresh().await {
-                    tracing::warn!(error = %e, "could not refresh the snapshot; still serving the previous one");
-                }
-            }
+    super::every(every, &cancel, || async {
+        if let Err(e) = snapshots.refresh().await {
+            tracing::warn!(error = %e, "could not refresh the snapshot; still serving the previous one");
         }
-    }
+    })
+    .await;
+    Ok(())
 }
