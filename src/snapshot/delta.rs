@@ -214,7 +214,22 @@ impl DeltaLog {
     /// `Snapshots` before it publishes `next`, one call at a time.
     pub(super) fn advance(&self, prev: &Snapshot, next: &Snapshot) {
         let current = self.read().current.clone();
-        if next.revision <= current.revision {
+        if next.revision == current.revision {
+            return;
+        }
+        if next.revision < current.revision {
+            // The revision went back (the database was replaced): the history means nothing
+            // now, so every client hydrates.
+            let (view, _) = diff(&View::default(), None, next);
+            let mut inner = self
+                .inner
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            inner.current = Arc::new(view);
+            inner.oldest = next.revision;
+            inner.changes.clear();
+            drop(inner);
+            self.clear_hydrations();
             return;
         }
         let (view, change) = diff(&current, Some(prev), next);
@@ -231,6 +246,11 @@ impl DeltaLog {
                 }
             }
         }
+        drop(inner);
+        self.clear_hydrations();
+    }
+
+    fn clear_hydrations(&self) {
         self.hydrations
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -790,6 +810,22 @@ mod tests {
         assert_eq!(ev.len(), 2);
         assert_eq!(ev[1]["eventId"], 14);
         assert_eq!(ev[1]["feature"]["enabled"], true);
+    }
+
+    #[test]
+    fn a_revision_going_back_resets_the_history() {
+        let s5 = snapshot(5, vec![feature("a", "default", true, vec![])], vec![]);
+        let log = DeltaLog::new(&s5);
+        let s6 = snapshot(6, vec![feature("a", "default", false, vec![])], vec![]);
+        log.advance(&s5, &s6);
+        let s2 = snapshot(2, vec![feature("b", "default", true, vec![])], vec![]);
+        log.advance(&s6, &s2);
+        assert_eq!((log.revision(), log.oldest()), (2, 2));
+        let q = query("development", None);
+        let ev = events(&log.since(&q, Some(5)));
+        assert_eq!(ev[0]["type"], "hydration");
+        assert_eq!(ev[0]["features"][0]["name"], "b");
+        assert_eq!(log.since(&q, Some(2)), Delta::UpToDate { revision: 2 });
     }
 
     #[test]
