@@ -1,4 +1,4 @@
-//! Unleash's client specification (`../shared/unleash-client-spec`, every file its
+//! Unleash's client specification (`tests/fixtures/client-specification`, every file its
 //! `index.json` lists) run against the server end to end. For each file a fresh server gets
 //! the file's `state`; then
 //! 1. `GET /api/client/features` must serve that state back (modulo the normalisations below),
@@ -82,7 +82,8 @@ const EXPECTED_ADMIN_REFUSALS: &[(&str, &str)] = &[
 ];
 
 fn spec_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/unleash-client-spec/specifications")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/client-specification/specifications")
 }
 
 #[derive(Default)]

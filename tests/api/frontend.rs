@@ -1,5 +1,5 @@
 //! The frontend API (`/api/frontend*`) and OFREP (`/ofrep/v1/*`): the answers a real Unleash
-//! recorded (`../shared/reference/unleash-golden/`, files 19–21, 32–36 and
+//! recorded (`tests/fixtures/unleash-golden/`, files 19–21, 32–36 and
 //! legacy-variants/06–08) reproduced on the same state, token scoping, CORS, and OFREP's
 //! single, bulk and error answers.
 
@@ -18,7 +18,7 @@ use crate::helpers::{ADMIN, Backend, CLIENT_DEV, FRONTEND_DEV, TestApp, send, st
 
 fn golden(file: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference/unleash-golden")
+        .join("tests/fixtures/unleash-golden")
         .join(file);
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))

@@ -1,4 +1,4 @@
-//! Replays what a real Unleash 8.2 server answered (`../shared/reference/unleash-golden/`, see
+//! Replays what a real Unleash 8.2 server answered (`tests/fixtures/unleash-golden/`, see
 //! its README) against flagwatch's admin API: in recorded order, on one server per backend, since
 //! the recordings build on each other. Every answer must have the recorded status code and the
 //! recorded JSON shape (`assert_shape`). The client and frontend recordings are not replayed here.
@@ -183,7 +183,7 @@ fn assert_same(path: &str, golden: &Value, ours: &Value) {
 }
 
 fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/unleash-golden")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/unleash-golden")
 }
 
 fn load(file: &str) -> Value {

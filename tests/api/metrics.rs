@@ -14,7 +14,7 @@ use crate::helpers::{
 };
 
 fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/unleash-golden")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/unleash-golden")
 }
 
 /// A register or metrics request from the recordings.
