@@ -7,6 +7,8 @@ mod admin_api;
 mod auth;
 mod bad_input;
 mod conformance;
+mod failure;
+mod failure;
 mod frontend;
 mod golden;
 mod helpers;
