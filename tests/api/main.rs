@@ -8,7 +8,6 @@ mod auth;
 mod bad_input;
 mod conformance;
 mod failure;
-mod failure;
 mod frontend;
 mod golden;
 mod helpers;
