@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::domain::feature::{FeatureInput, Tag};
 use crate::http::AppState;
+use crate::http::admin::NameBody;
 use crate::http::admin::{query_pairs, query_values, views};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Admin, Json};
@@ -168,12 +169,6 @@ async fn switch_off(
         .set_enabled(&a.actor, &project, &feature, &environment, false)
         .await?;
     Ok(StatusCode::OK)
-}
-
-#[derive(Deserialize)]
-struct NameBody {
-    #[serde(default)]
-    name: String,
 }
 
 async fn validate(

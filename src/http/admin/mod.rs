@@ -27,6 +27,13 @@ pub fn router() -> Router<AppState> {
         .merge(metrics::router())
 }
 
+/// The body of the `…/validate` routes: `{"name": "…"}`.
+#[derive(serde::Deserialize)]
+pub(crate) struct NameBody {
+    #[serde(default)]
+    pub name: String,
+}
+
 /// Query-string pairs in order, keeping repeats (`tag=a&tag=b`).
 pub(crate) fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
     raw.and_then(|q| serde_urlencoded::from_str(q).ok())

@@ -5,11 +5,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::domain::segment::{Segment, SegmentInput};
 use crate::http::AppState;
+use crate::http::admin::NameBody;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Admin, Json};
 
@@ -88,12 +88,6 @@ async fn remove(
 ) -> ApiResult<StatusCode> {
     s.service.delete_segment(&a.actor, segment_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize)]
-struct NameBody {
-    #[serde(default)]
-    name: String,
 }
 
 async fn validate(
