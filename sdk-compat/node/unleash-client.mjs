@@ -1,0 +1,72 @@
+// sdk-compat driver for the Node SDK (npm `unleash-client`), unmodified.
+//   node unleash-client.mjs polling    # refreshInterval = $SDKCOMPAT_POLL_MS
+//   node unleash-client.mjs streaming  # experimentalMode {type: 'streaming'} (SSE /api/client/streaming)
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import unleashPkg from 'unleash-client';
+import { cases, emit, env, fail, flush, log, METRICS_MS, POLL_MS, sleep, waitFor, watchToggleOff } from './common.mjs';
+
+const { Unleash } = unleashPkg;
+const mode = process.argv[2] || 'polling';
+if (!['polling', 'streaming'].includes(mode)) throw new Error(`unknown mode ${mode}`);
+
+const backupPath = join(env.SDKCOMPAT_WORKDIR, 'backup');
+mkdirSync(backupPath, { recursive: true });
+
+const t0 = Date.now();
+const unleash = new Unleash({
+  url: `${env.SDKCOMPAT_URL}/api`,
+  appName: env.SDKCOMPAT_APP_NAME,
+  instanceId: `sdkcompat-node-${mode}-1`,
+  // In streaming mode polling must not be what delivers the change: poll rarely, so a silent
+  // fall-back to polling shows up as a slow toggle (and as a 'mode' event).
+  refreshInterval: mode === 'polling' ? POLL_MS : 60_000,
+  metricsInterval: METRICS_MS,
+  customHeaders: { Authorization: env.SDKCOMPAT_CLIENT_TOKEN },
+  backupPath,
+  skipInstanceCountWarning: true,
+  experimentalMode: mode === 'streaming' ? { type: 'streaming' } : { type: 'polling', format: 'full' },
+});
+unleash.on('error', (e) => log('error:', e?.stack || e));
+unleash.on('warn', (m) => log('warn:', m));
+unleash.on('mode', (m) => {
+  log('mode change:', JSON.stringify(m));
+  emit({ kind: 'mode', from: m?.from, to: m?.to });
+});
+let sent = 0;
+unleash.on('sent', () => sent++);
+let registered = false;
+unleash.on('registered', () => (registered = true));
+
+const synced = await Promise.race([
+  new Promise((r) => unleash.once('synchronized', () => r(true))),
+  sleep(20_000).then(() => false),
+]);
+if (!synced) {
+  fail(`the SDK did not synchronize within 20 s (mode ${mode})`);
+  unleash.destroy();
+  process.exit(1);
+}
+emit({ kind: 'ready', ms: Date.now() - t0 });
+
+for (const ctx of cases.users) {
+  for (const flag of cases.flags) {
+    const enabled = unleash.isEnabled(flag, ctx);
+    const variant = unleash.getVariant(flag, ctx);
+    emit({ kind: 'eval', user: ctx.userId, flag, enabled, variant });
+  }
+}
+flush();
+
+for (const c of cases.metrics_calls)
+  for (let i = 0; i < c.n; i++) unleash.isEnabled(env.SDKCOMPAT_METRICS_FLAG, { userId: c.userId });
+
+await watchToggleOff(async (flag) => unleash.isEnabled(flag, { userId: 'toggle-watcher' }));
+
+await sleep(METRICS_MS + 500);
+await unleash.destroyWithFlush();
+emit({ kind: 'info', message: `mode at the end: ${mode}, metrics posts acknowledged: ${sent}, registered: ${registered}` });
+emit({ kind: 'done' });
+flush();
+// The SDK's HTTP agents keep sockets open; nothing is left to wait for.
+process.exit(0);

@@ -1,0 +1,84 @@
+"""sdk-compat driver for the Python SDK (PyPI `UnleashClient`), unmodified.
+
+Reads the cases from $SDKCOMPAT_CASES, prints one JSON object per line on stdout (see
+../harness/main.py for the protocol), logs to stderr.
+"""
+
+import json
+import logging
+import os
+import sys
+import time
+
+from UnleashClient import UnleashClient
+
+logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                    format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def main():
+    env = os.environ
+    with open(env["SDKCOMPAT_CASES"]) as f:
+        cases = json.load(f)
+    poll_s = max(1, int(env["SDKCOMPAT_POLL_MS"]) // 1000)
+    metrics_s = max(1, int(env["SDKCOMPAT_METRICS_MS"]) // 1000)
+    toggle = env["SDKCOMPAT_TOGGLE_FLAG"]
+
+    t0 = time.monotonic()
+    client = UnleashClient(
+        url=env["SDKCOMPAT_URL"] + "/api",
+        app_name=env["SDKCOMPAT_APP_NAME"],
+        instance_id="sdkcompat-python-1",
+        refresh_interval=poll_s,
+        metrics_interval=metrics_s,
+        custom_headers={"Authorization": env["SDKCOMPAT_CLIENT_TOKEN"]},
+        cache_directory=os.path.join(env["SDKCOMPAT_WORKDIR"], "cache"),
+    )
+    client.initialize_client()
+    deadline = time.monotonic() + 20
+    while toggle not in client.feature_definitions():
+        if time.monotonic() > deadline:
+            emit({"kind": "error", "message": "the SDK had no flags 20 s after start"})
+            client.destroy()
+            return 1
+        time.sleep(0.02)
+    emit({"kind": "ready", "ms": (time.monotonic() - t0) * 1000})
+
+    out = []
+    for ctx in cases["users"]:
+        for flag in cases["flags"]:
+            enabled = client.is_enabled(flag, ctx)
+            variant = client.get_variant(flag, ctx)
+            out.append(json.dumps({"kind": "eval", "user": ctx["userId"], "flag": flag,
+                                   "enabled": enabled, "variant": variant}))
+    sys.stdout.write("\n".join(out) + "\n")
+    sys.stdout.flush()
+
+    for call in cases["metrics_calls"]:
+        for _ in range(call["n"]):
+            client.is_enabled(env["SDKCOMPAT_METRICS_FLAG"], {"userId": call["userId"]})
+
+    emit({"kind": "toggle-ready", "flag": toggle})
+    deadline = time.monotonic() + 15
+    while client.is_enabled(toggle, {"userId": "toggle-watcher"}):
+        if time.monotonic() > deadline:
+            emit({"kind": "toggle-timeout", "message": "flag still on in the SDK 15 s after the "
+                  "admin API switched it off"})
+            break
+        time.sleep(0.005)
+    else:
+        emit({"kind": "toggle-off"})
+
+    time.sleep(metrics_s + 0.5)
+    client.destroy()  # flushes the last metrics bucket
+    emit({"kind": "done"})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
