@@ -2,7 +2,7 @@
 //! metrics bucket (`POST /api/client/metrics`). The input types accept what real SDKs send
 //! (Node, Python, browser); `parse` turns them into checked values.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -142,10 +142,14 @@ pub struct Counts {
     pub yes: i64,
     pub no: i64,
     pub variants: BTreeMap<String, i64>,
+    /// When the server last received a report that evaluated the flag (yes + no > 0); `None`
+    /// for counts as an SDK sends them, and for rows written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<Timestamp>,
 }
 
 impl Counts {
-    /// Adds `other` in, saturating rather than overflowing.
+    /// Adds `other` in, saturating rather than overflowing; the later `last_seen` wins.
     pub fn add(&mut self, other: &Self) {
         self.yes = self.yes.saturating_add(other.yes);
         self.no = self.no.saturating_add(other.no);
@@ -153,10 +157,16 @@ impl Counts {
             let v = self.variants.entry(name.clone()).or_insert(0);
             *v = v.saturating_add(*n);
         }
+        self.last_seen = self.last_seen.max(other.last_seen);
     }
 
     pub fn is_zero(&self) -> bool {
         self.yes == 0 && self.no == 0 && self.variants.values().all(|n| *n == 0)
+    }
+
+    /// Whether the flag was evaluated at all: variant counts alone do not count as a sighting.
+    pub fn evaluated(&self) -> bool {
+        self.yes > 0 || self.no > 0
     }
 }
 
@@ -208,6 +218,7 @@ fn parse_bucket(b: BucketInput) -> Result<Bucket, Invalid> {
             yes: count("yes", t.yes)?,
             no: count("no", t.no)?,
             variants,
+            last_seen: None,
         };
         if !name.is_empty() {
             toggles.insert(name, counts);
@@ -229,6 +240,10 @@ pub struct MetricKey {
     /// Start of the hour, epoch milliseconds.
     pub hour: i64,
 }
+
+/// When each (flag, environment) was last seen evaluated by an SDK: the latest
+/// [`Counts::last_seen`] over its rows. Pairs never seen are absent.
+pub type LastSeen = HashMap<(String, String), Timestamp>;
 
 /// Counts as stored, for one [`MetricKey`].
 #[derive(Debug, Clone, PartialEq, Eq)]

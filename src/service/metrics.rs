@@ -9,8 +9,8 @@ use std::sync::Mutex;
 
 use crate::domain::Timestamp;
 use crate::domain::metrics::{
-    Application, ApplicationUsage, ClientInfo, ClientInstance, Counts, HOUR_MS, MetricHour,
-    MetricKey, MetricsInput, MetricsReport, Registration, RegistrationInput, hour_of,
+    Application, ApplicationUsage, ClientInfo, ClientInstance, Counts, HOUR_MS, LastSeen,
+    MetricHour, MetricKey, MetricsInput, MetricsReport, Registration, RegistrationInput, hour_of,
 };
 use crate::domain::token::ApiToken;
 use crate::service::{Result, Service};
@@ -154,7 +154,8 @@ pub struct Reporter {
 /// application that reported the flag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeatureUsage {
-    /// Per environment: the latest hour seen and the counts summed over the window.
+    /// Per environment: the latest hour seen and the counts summed over the window (with the
+    /// latest `last_seen` in it).
     pub last_hour: Vec<(String, Timestamp, Counts)>,
     pub seen_applications: Vec<String>,
 }
@@ -231,7 +232,15 @@ impl Service {
                     app_name: report.client.app_name.clone(),
                     hour,
                 };
-                p.add_counts(key, counts);
+                // Last seen is when the report arrived, not the SDK's clock.
+                let last_seen = counts.evaluated().then_some(now);
+                p.add_counts(
+                    key,
+                    &Counts {
+                        last_seen,
+                        ..counts.clone()
+                    },
+                );
             }
         });
         Ok(())
@@ -326,6 +335,31 @@ impl Service {
             .await?)
     }
 
+    /// When each (flag, environment) was last seen evaluated, for one flag or (`None`) all:
+    /// what is stored, updated with what is still waiting in memory. Read-only, so admin reads
+    /// of flags never write.
+    pub async fn last_seen(&self, feature: Option<&str>) -> Result<LastSeen> {
+        // Memory first: a flush that runs in between moves rows from memory to the store,
+        // so reading in this order never misses one.
+        let waiting: Vec<((String, String), Timestamp)> = self.metrics.with(|pending| {
+            pending
+                .counts
+                .iter()
+                .filter(|(key, _)| feature.is_none_or(|f| f == key.feature_name))
+                .filter_map(|(key, counts)| {
+                    let at = counts.last_seen?;
+                    Some(((key.feature_name.clone(), key.environment.clone()), at))
+                })
+                .collect()
+        });
+        let mut seen = self.store.read().await?.feature_last_seen(feature).await?;
+        for (key, at) in waiting {
+            let entry = seen.entry(key).or_insert(at);
+            *entry = (*entry).max(at);
+        }
+        Ok(seen)
+    }
+
     pub async fn list_applications(&self) -> Result<Vec<ApplicationOverview>> {
         self.flush_metrics().await?;
         let mut r = self.store.read().await?;
@@ -410,7 +444,32 @@ mod tests {
             yes,
             no,
             variants: variants.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            last_seen: None,
         }
+    }
+
+    fn seen_at(c: Counts, t: i64) -> Counts {
+        Counts {
+            last_seen: Some(Timestamp(t)),
+            ..c
+        }
+    }
+
+    #[test]
+    fn the_latest_sighting_of_a_row_wins() {
+        let agg = MetricsAggregator::default();
+        agg.with(|p| {
+            p.add_counts(key("f"), &seen_at(counts(1, 0, &[]), 20));
+            p.add_counts(key("f"), &seen_at(counts(1, 0, &[]), 10));
+            p.add_counts(key("f"), &counts(0, 0, &[("red", 1)]));
+            p.add_counts(key("g"), &counts(0, 0, &[("red", 1)]));
+        });
+        let failed = agg.take();
+        agg.with(|p| p.add_counts(key("f"), &seen_at(counts(0, 1, &[]), 15)));
+        agg.restore(failed);
+        let p = agg.take();
+        assert_eq!(p.counts[&key("f")].last_seen, Some(Timestamp(20)));
+        assert_eq!(p.counts[&key("g")].last_seen, None);
     }
 
     #[test]

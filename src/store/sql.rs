@@ -14,7 +14,7 @@ use crate::domain::feature::{
     Environment, Feature, FeatureDependency, FeatureEnvironment, FeatureMetadata, Project, Tag,
 };
 use crate::domain::metrics::{
-    Application, ApplicationUsage, ClientInstance, Counts, MetricHour, MetricKey,
+    Application, ApplicationUsage, ClientInstance, Counts, LastSeen, MetricHour, MetricKey,
 };
 use crate::domain::segment::{Segment, SegmentSpec};
 use crate::domain::strategy::{Strategy, Variant};
@@ -928,14 +928,18 @@ impl ObservationWriter {
         Ok(self.tx.commit().await?)
     }
 
-    /// Adds `counts` to the row for `key`. The upsert locks the row (PostgreSQL) before the
-    /// variants are read and merged, so replicas flushing the same row at once both count.
+    /// Adds `counts` to the row for `key` and keeps the later `last_seen` (a null one never
+    /// wins). The upsert locks the row (PostgreSQL) before the variants are read and merged,
+    /// so replicas flushing the same row at once both count.
     pub async fn add_metric_hour(&mut self, key: &MetricKey, counts: &Counts) -> Result<()> {
+        // `case`, not SQLite's max(a, b) or PostgreSQL's greatest(a, b): the same text on both.
         let stored: String = sqlx::query_scalar(
-            "insert into client_metric_hour (feature_name, environment, app_name, hour, yes, no, variants) \
-             values ($1, $2, $3, $4, $5, $6, '{}') \
+            "insert into client_metric_hour (feature_name, environment, app_name, hour, yes, no, variants, last_seen) \
+             values ($1, $2, $3, $4, $5, $6, '{}', $7) \
              on conflict (feature_name, environment, app_name, hour) do update \
-             set yes = client_metric_hour.yes + excluded.yes, no = client_metric_hour.no + excluded.no \
+             set yes = client_metric_hour.yes + excluded.yes, no = client_metric_hour.no + excluded.no, \
+             last_seen = case when excluded.last_seen > coalesce(client_metric_hour.last_seen, 0) \
+             then excluded.last_seen else client_metric_hour.last_seen end \
              returning variants",
         )
         .bind(&key.feature_name)
@@ -944,6 +948,7 @@ impl ObservationWriter {
         .bind(key.hour)
         .bind(counts.yes)
         .bind(counts.no)
+        .bind(counts.last_seen.map(Timestamp::millis))
         .fetch_one(&mut *self.tx)
         .await?;
         if counts.variants.is_empty() {
@@ -1046,6 +1051,7 @@ fn metric_hour_from(row: &AnyRow) -> Result<MetricHour> {
             yes: row.try_get("yes")?,
             no: row.try_get("no")?,
             variants: from_json(row.try_get::<&str, _>("variants")?)?,
+            last_seen: row.try_get::<Option<i64>, _>("last_seen")?.map(Timestamp),
         },
     })
 }
@@ -1090,6 +1096,28 @@ impl Reader {
         .fetch_all(&mut *self.tx)
         .await?;
         rows.iter().map(metric_hour_from).collect()
+    }
+
+    /// When each (flag, environment) was last seen evaluated, for `feature` or (`None`) every
+    /// flag. Rows without a sighting (only variant counts, or written before 0004) are skipped.
+    pub async fn feature_last_seen(&mut self, feature: Option<&str>) -> Result<LastSeen> {
+        let mut sql = Sql::new(
+            "select feature_name, environment, max(last_seen) as last_seen from client_metric_hour \
+             where last_seen is not null",
+        );
+        if let Some(feature) = feature {
+            sql.push(" and feature_name = ").text(feature);
+        }
+        sql.push(" group by feature_name, environment");
+        let rows = sql.query().fetch_all(&mut *self.tx).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    (r.try_get("feature_name")?, r.try_get("environment")?),
+                    Timestamp(r.try_get("last_seen")?),
+                ))
+            })
+            .collect()
     }
 
     /// Applications that ever reported `feature`, by name.

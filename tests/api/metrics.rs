@@ -272,6 +272,156 @@ both_backends!(counts_add_up_per_flag_and_environment, |app| {
     }
 });
 
+/// The `lastSeenAt` of `environment` in a flag view, parsed; `None` when it is `null`.
+fn last_seen_in(view: &Value, environment: &str) -> Option<Timestamp> {
+    let env = view["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == environment)
+        .unwrap_or_else(|| panic!("no {environment} in {view}"));
+    parse_seen(&env["lastSeenAt"])
+}
+
+/// A `lastSeenAt` value: RFC 3339 or `null`.
+fn parse_seen(v: &Value) -> Option<Timestamp> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(Timestamp::parse(s).unwrap_or_else(|| panic!("bad time {s}"))),
+        other => panic!("lastSeenAt is {other}"),
+    }
+}
+
+/// Asserts `seen` lies in [`from`, `to`], give or take a clock tick.
+fn assert_between(seen: Option<Timestamp>, from: Timestamp, to: Timestamp) {
+    let seen = seen.expect("lastSeenAt is set");
+    assert!(
+        from.millis() - 1 <= seen.millis() && seen.millis() <= to.millis() + 1,
+        "{} is not within {}..{}",
+        seen.to_rfc3339(),
+        from.to_rfc3339(),
+        to.to_rfc3339()
+    );
+}
+
+both_backends!(last_seen_is_when_an_sdk_last_reported_a_flag, |app| {
+    not_at_the_turn_of_the_hour().await;
+    create_flag(app, "seen-flag").await;
+    let feature = "/api/admin/projects/default/features/seen-flag";
+    let get = |path: String| async move {
+        let (status, body) = app.admin(Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        body
+    };
+    let listed = |list: &Value| {
+        list["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == "seen-flag")
+            .cloned()
+            .unwrap_or_else(|| panic!("seen-flag in {list}"))
+    };
+
+    // Never reported: null everywhere.
+    let view = get(feature.to_string()).await;
+    assert_eq!(view["lastSeenAt"], Value::Null, "{view}");
+    for env in ["development", "production"] {
+        assert_eq!(last_seen_in(&view, env), None, "{view}");
+    }
+    let list = get("/api/admin/projects/default/features".into()).await;
+    assert_eq!(last_seen_in(&listed(&list), "production"), None);
+
+    // Development reports the flag without evaluating it (only variant counts): still unseen.
+    let body = metrics_body(
+        "checkout",
+        &json!({"seen-flag": {"yes": 0, "no": 0, "variants": {"red": 1}}}),
+    );
+    assert_eq!(
+        post(app, "/api/client/metrics", CLIENT_DEV, &body).await.0,
+        StatusCode::ACCEPTED
+    );
+    let body = metrics_body("checkout", &json!({"seen-flag": {"yes": 0, "no": 0}}));
+    assert_eq!(
+        post(app, "/api/client/metrics", CLIENT_DEV, &body).await.0,
+        StatusCode::ACCEPTED
+    );
+    // Production evaluates it. No explicit flush: the admin reads flush first.
+    let before = Timestamp::now();
+    let body = metrics_body("checkout", &json!({"seen-flag": {"yes": 3, "no": 1}}));
+    assert_eq!(
+        post(app, "/api/client/metrics", CLIENT_PROD, &body).await.0,
+        StatusCode::ACCEPTED
+    );
+    let after = Timestamp::now();
+
+    let view = get(feature.to_string()).await;
+    let prod = last_seen_in(&view, "production");
+    assert_between(prod, before, after);
+    assert!(
+        (Timestamp::now().millis() - prod.unwrap().millis()).abs() < 5_000,
+        "{view}"
+    );
+    assert_eq!(last_seen_in(&view, "development"), None, "{view}");
+    assert_eq!(
+        parse_seen(&view["lastSeenAt"]),
+        prod,
+        "the latest of all environments"
+    );
+
+    let env_view = get(format!("{feature}/environments/production")).await;
+    assert_eq!(parse_seen(&env_view["lastSeenAt"]), prod, "{env_view}");
+    let env_view = get(format!("{feature}/environments/development")).await;
+    assert_eq!(env_view["lastSeenAt"], Value::Null, "{env_view}");
+
+    let list = get("/api/admin/projects/default/features".into()).await;
+    let item = listed(&list);
+    assert_eq!(last_seen_in(&item, "production"), prod, "{item}");
+    assert_eq!(last_seen_in(&item, "development"), None, "{item}");
+
+    let usage = get("/api/admin/client-metrics/features/seen-flag".into()).await;
+    let hour = |env: &str| {
+        usage["lastHourUsage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["environment"] == env)
+            .cloned()
+            .unwrap_or_else(|| panic!("{env} in {usage}"))
+    };
+    assert_eq!(
+        parse_seen(&hour("production")["lastSeenAt"]),
+        prod,
+        "{usage}"
+    );
+    assert_eq!(hour("development")["lastSeenAt"], Value::Null, "{usage}");
+
+    // A later report moves it forward, after a flush to the same stored row; a report without
+    // evaluations afterwards does not move it back.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let before = Timestamp::now();
+    let body = metrics_body("checkout", &json!({"seen-flag": {"yes": 0, "no": 2}}));
+    assert_eq!(
+        post(app, "/api/client/metrics", CLIENT_PROD, &body).await.0,
+        StatusCode::ACCEPTED
+    );
+    let after = Timestamp::now();
+    app.service.flush_metrics().await.unwrap();
+    let body = metrics_body(
+        "checkout",
+        &json!({"seen-flag": {"yes": 0, "no": 0, "variants": {"red": 1}}}),
+    );
+    assert_eq!(
+        post(app, "/api/client/metrics", CLIENT_PROD, &body).await.0,
+        StatusCode::ACCEPTED
+    );
+    let view = get(feature.to_string()).await;
+    let later = last_seen_in(&view, "production");
+    assert_between(later, before, after);
+    assert!(later > prod, "{view}");
+    assert_eq!(last_seen_in(&view, "development"), None, "{view}");
+});
+
 both_backends!(applications_list_their_instances_and_sdk_versions, |app| {
     create_flag(app, "seen-flag").await;
     let register = |instance: &str| {

@@ -1,14 +1,15 @@
 //! The store's contract, checked against `flagwatch::store::connect` directly on both
 //! backends: audited commits, the revision, event queries, flag filters, round-trips of
-//! booleans and JSON, conflicts, readiness and concurrent writers.
+//! booleans and JSON, conflicts, readiness, concurrent writers and metric sightings.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use flagwatch::domain::Timestamp;
 use flagwatch::domain::event::{Actor, EventQuery, NewEvent};
 use flagwatch::domain::feature::{Environment, FeatureMetadata, Project, Tag};
+use flagwatch::domain::metrics::{Counts, MetricKey};
 use flagwatch::domain::segment::SegmentSpec;
 use flagwatch::domain::strategy::{
     Constraint, Operator, Override, Payload, Strategy, Variant, WeightType,
@@ -973,3 +974,71 @@ both_stores!(
         assert_eq!(stored, ids);
     }
 );
+
+both_stores!(metrics_last_seen_keeps_the_latest_sighting, |store| {
+    let key = |feature: &str, environment: &str, hour: i64| MetricKey {
+        feature_name: feature.into(),
+        environment: environment.into(),
+        app_name: "app".into(),
+        hour,
+    };
+    let counts = |yes: i64, last_seen: Option<i64>| Counts {
+        yes,
+        last_seen: last_seen.map(Timestamp),
+        ..Counts::default()
+    };
+    // Three flushes into the same row: a sighting, an earlier one, none. Then another hour.
+    for (c, hour) in [
+        (counts(1, Some(2_000)), 0),
+        (counts(1, Some(1_000)), 0),
+        (counts(0, None), 0),
+        (counts(1, Some(1_500)), 3_600_000),
+        (counts(0, None), 0),
+    ] {
+        let mut w = store.record_observations().await.unwrap();
+        w.add_metric_hour(&key("f", "production", hour), &c)
+            .await
+            .unwrap();
+        // Only variant counts: a row, but no sighting.
+        let variants_only = Counts {
+            variants: [("red".to_string(), 1)].into(),
+            ..Counts::default()
+        };
+        w.add_metric_hour(&key("g", "development", hour), &variants_only)
+            .await
+            .unwrap();
+        w.commit().await.unwrap();
+    }
+    // A null last_seen first, then a sighting: the sighting is kept.
+    let mut w = store.record_observations().await.unwrap();
+    w.add_metric_hour(&key("f", "development", 0), &counts(0, None))
+        .await
+        .unwrap();
+    w.add_metric_hour(&key("f", "development", 0), &counts(1, Some(500)))
+        .await
+        .unwrap();
+    w.commit().await.unwrap();
+
+    let mut r = store.read().await.unwrap();
+    let rows = r.metric_hours("f", 0).await.unwrap();
+    let seen: Vec<(&str, i64, Option<Timestamp>)> = rows
+        .iter()
+        .map(|m| (m.key.environment.as_str(), m.key.hour, m.counts.last_seen))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("development", 0, Some(Timestamp(500))),
+            ("production", 0, Some(Timestamp(2_000))),
+            ("production", 3_600_000, Some(Timestamp(1_500))),
+        ]
+    );
+    let expected: HashMap<(String, String), Timestamp> = [
+        (("f".into(), "development".into()), Timestamp(500)),
+        (("f".into(), "production".into()), Timestamp(2_000)),
+    ]
+    .into();
+    assert_eq!(r.feature_last_seen(Some("f")).await.unwrap(), expected);
+    assert_eq!(r.feature_last_seen(None).await.unwrap(), expected);
+    assert!(r.feature_last_seen(Some("g")).await.unwrap().is_empty());
+});

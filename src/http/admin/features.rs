@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::domain::feature::{FeatureInput, Tag};
+use crate::domain::metrics::LastSeen;
 use crate::http::AppState;
 use crate::http::admin::NameBody;
 use crate::http::admin::{query_pairs, query_values, views};
@@ -70,9 +71,12 @@ async fn list(
         .next()
         .filter(|p| !p.is_empty());
     let features = s.service.list_features(&project, prefix, tags).await?;
-    Ok(axum::Json(
-        json!({"version": 2, "features": features.iter().map(views::feature_list_item).collect::<Vec<_>>()}),
-    ))
+    let last_seen = s.service.last_seen(None).await?;
+    let features: Vec<Value> = features
+        .iter()
+        .map(|f| views::feature_list_item(f, &last_seen))
+        .collect();
+    Ok(axum::Json(json!({"version": 2, "features": features})))
 }
 
 async fn create(
@@ -90,9 +94,9 @@ async fn get_one(
     State(s): State<AppState>,
     Path((project, feature)): Path<(String, String)>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(axum::Json(views::feature(
-        &s.service.get_feature(&project, &feature).await?,
-    )))
+    let f = s.service.get_feature(&project, &feature).await?;
+    let last_seen = s.service.last_seen(Some(&feature)).await?;
+    Ok(axum::Json(views::feature(&f, &last_seen)))
 }
 
 async fn update(
@@ -105,7 +109,8 @@ async fn update(
         .service
         .update_feature(&a.actor, &project, &feature, input)
         .await?;
-    Ok(axum::Json(views::feature(&f)))
+    let last_seen = s.service.last_seen(Some(&feature)).await?;
+    Ok(axum::Json(views::feature(&f, &last_seen)))
 }
 
 async fn patch(
@@ -118,7 +123,8 @@ async fn patch(
         .service
         .patch_feature(&a.actor, &project, &feature, ops)
         .await?;
-    Ok(axum::Json(views::feature(&f)))
+    let last_seen = s.service.last_seen(Some(&feature)).await?;
+    Ok(axum::Json(views::feature(&f, &last_seen)))
 }
 
 /// Unleash archives on DELETE and answers 202.
@@ -143,9 +149,10 @@ async fn get_environment(
         feature: &feature,
         environment: &environment,
     };
+    let state = s.service.feature_environment(&at).await?;
+    let last_seen = s.service.last_seen(Some(&feature)).await?;
     Ok(axum::Json(views::feature_environment(
-        &feature,
-        &s.service.feature_environment(&at).await?,
+        &feature, &state, &last_seen,
     )))
 }
 
@@ -221,13 +228,18 @@ async fn delete_many(
     Ok(StatusCode::OK)
 }
 
-fn archived_view(features: &[crate::domain::feature::Feature]) -> Value {
-    json!({"version": 1, "features": features.iter().map(views::feature_list_item).collect::<Vec<_>>()})
+fn archived_view(features: &[crate::domain::feature::Feature], last_seen: &LastSeen) -> Value {
+    let features: Vec<Value> = features
+        .iter()
+        .map(|f| views::feature_list_item(f, last_seen))
+        .collect();
+    json!({"version": 1, "features": features})
 }
 
 async fn list_archived(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     Ok(axum::Json(archived_view(
         &s.service.list_archived(None).await?,
+        &s.service.last_seen(None).await?,
     )))
 }
 
@@ -238,6 +250,7 @@ async fn list_archived_in_project(
 ) -> ApiResult<impl IntoResponse> {
     Ok(axum::Json(archived_view(
         &s.service.list_archived(Some(&project)).await?,
+        &s.service.last_seen(None).await?,
     )))
 }
 

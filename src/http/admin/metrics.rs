@@ -54,6 +54,7 @@ fn counts_view(environment: &str, hour: Timestamp, c: &Counts) -> Value {
         "yes": c.yes,
         "no": c.no,
         "variants": c.variants,
+        "lastSeenAt": c.last_seen,
     })
 }
 

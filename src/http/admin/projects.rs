@@ -47,6 +47,7 @@ async fn get_project(
 ) -> ApiResult<impl IntoResponse> {
     let project = s.service.get_project(&id).await?;
     let features = s.service.list_features(&id, None, vec![]).await?;
+    let last_seen = s.service.last_seen(None).await?;
     let environments: Vec<_> = s
         .service
         .list_environments()
@@ -58,7 +59,10 @@ async fn get_project(
         "id": project.id, "name": project.name, "description": project.description,
         "createdAt": project.created_at, "health": 100, "featureCount": features.len(),
         "environments": environments,
-        "features": features.iter().map(super::views::feature_list_item).collect::<Vec<_>>(),
+        "features": features
+            .iter()
+            .map(|f| super::views::feature_list_item(f, &last_seen))
+            .collect::<Vec<_>>(),
     })))
 }
 

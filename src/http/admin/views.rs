@@ -2,8 +2,10 @@
 
 use serde_json::{Value, json};
 
+use crate::domain::Timestamp;
 use crate::domain::event::Actor;
 use crate::domain::feature::{Feature, FeatureEnvironment};
+use crate::domain::metrics::LastSeen;
 
 /// Unleash shows a flag made with an admin token as its token user, not by the token's name.
 fn created_by(f: &Feature) -> Value {
@@ -15,10 +17,17 @@ fn created_by(f: &Feature) -> Value {
     json!({"id": f.created_by_user_id, "name": name, "imageUrl": ""})
 }
 
-fn environment_detail(e: &FeatureEnvironment) -> Value {
+/// When an SDK last reported evaluating `feature` in `environment`; `None` (`null`) if never.
+fn seen(last_seen: &LastSeen, feature: &str, environment: &str) -> Option<Timestamp> {
+    last_seen
+        .get(&(feature.to_string(), environment.to_string()))
+        .copied()
+}
+
+fn environment_detail(e: &FeatureEnvironment, last_seen: Option<Timestamp>) -> Value {
     json!({
         "name": e.environment.name,
-        "lastSeenAt": null,
+        "lastSeenAt": last_seen,
         "enabled": e.enabled,
         "yes": 0,
         "no": 0,
@@ -29,10 +38,19 @@ fn environment_detail(e: &FeatureEnvironment) -> Value {
     })
 }
 
-/// `GET /api/admin/projects/{p}/features/{f}`.
-pub fn feature(f: &Feature) -> Value {
+/// `GET /api/admin/projects/{p}/features/{f}`. `lastSeenAt` is the latest over environments.
+pub fn feature(f: &Feature, last_seen: &LastSeen) -> Value {
+    let environments: Vec<(&FeatureEnvironment, Option<Timestamp>)> = f
+        .environments
+        .iter()
+        .map(|e| (e, seen(last_seen, &f.name, &e.environment.name)))
+        .collect();
     json!({
-        "environments": f.environments.iter().map(environment_detail).collect::<Vec<_>>(),
+        "environments": environments
+            .iter()
+            .map(|(e, seen)| environment_detail(e, *seen))
+            .collect::<Vec<_>>(),
+        "lastSeenAt": environments.iter().filter_map(|(_, seen)| *seen).max(),
         "name": f.name,
         "impressionData": f.impression_data,
         "description": f.description,
@@ -55,7 +73,7 @@ pub fn feature(f: &Feature) -> Value {
 
 /// One entry of `GET /api/admin/projects/{p}/features`. Unleash leaves strategies out of
 /// this list; we include them, since scripts read rollouts from it.
-pub fn feature_list_item(f: &Feature) -> Value {
+pub fn feature_list_item(f: &Feature, last_seen: &LastSeen) -> Value {
     let environments: Vec<Value> = f
         .environments
         .iter()
@@ -66,7 +84,7 @@ pub fn feature_list_item(f: &Feature) -> Value {
                 "type": e.environment.env_type,
                 "sortOrder": e.environment.sort_order,
                 "variantCount": e.variants.len(),
-                "lastSeenAt": null,
+                "lastSeenAt": seen(last_seen, &f.name, &e.environment.name),
                 "hasStrategies": !e.strategies.is_empty(),
                 "hasEnabledStrategies": e.strategies.iter().any(|s| !s.disabled),
                 "strategies": e.strategies,
@@ -89,7 +107,7 @@ pub fn feature_list_item(f: &Feature) -> Value {
 }
 
 /// `GET …/features/{f}/environments/{env}`.
-pub fn feature_environment(feature: &str, e: &FeatureEnvironment) -> Value {
+pub fn feature_environment(feature: &str, e: &FeatureEnvironment, last_seen: &LastSeen) -> Value {
     json!({
         "name": e.environment.name,
         "environment": e.environment.name,
@@ -99,6 +117,6 @@ pub fn feature_environment(feature: &str, e: &FeatureEnvironment) -> Value {
         "sortOrder": e.environment.sort_order,
         "strategies": e.strategies,
         "variants": e.variants,
-        "lastSeenAt": null,
+        "lastSeenAt": seen(last_seen, feature, &e.environment.name),
     })
 }
