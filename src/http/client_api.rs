@@ -2,7 +2,9 @@
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::header::{
+    ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
+};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -104,11 +106,36 @@ async fn features(
     {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
-    let mut resp = json(StatusCode::OK, body.json.clone());
+    let gzip = accepts_gzip(&headers);
+    let mut resp = json(
+        StatusCode::OK,
+        if gzip { body.gzip() } else { body.json.clone() },
+    );
+    let h = resp.headers_mut();
+    if gzip {
+        h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    h.insert(VARY, HeaderValue::from_static("accept-encoding"));
     if let Ok(etag) = HeaderValue::from_str(&body.etag) {
-        resp.headers_mut().insert(ETAG, etag);
+        h.insert(ETAG, etag);
     }
     Ok(resp)
+}
+
+/// Whether `Accept-Encoding` lists gzip (and does not refuse it with `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused =
+                parts.any(|p| p.replace(' ', "") == "q=0" || p.replace(' ', "") == "q=0.0");
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
 }
 
 async fn feature(
@@ -125,4 +152,25 @@ async fn feature(
         .client_feature(&query, &name)
         .ok_or_else(|| ApiError::NotFound(format!("Could not find feature flag {name}")))?;
     Ok(json(StatusCode::OK, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(accept: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(ACCEPT_ENCODING, HeaderValue::from_str(accept).unwrap());
+        h
+    }
+
+    #[test]
+    fn gzip_is_used_only_when_accepted() {
+        assert!(accepts_gzip(&with("gzip")));
+        assert!(accepts_gzip(&with("deflate, gzip;q=0.8, br")));
+        assert!(accepts_gzip(&with("*")));
+        assert!(!accepts_gzip(&with("gzip;q=0")));
+        assert!(!accepts_gzip(&with("br, deflate")));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
 }

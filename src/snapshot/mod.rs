@@ -71,6 +71,32 @@ impl ClientQuery {
 pub struct ClientBody {
     pub etag: String,
     pub json: Bytes,
+    /// The same body gzipped, made on the first request that accepts gzip.
+    gzip: std::sync::OnceLock<Bytes>,
+}
+
+impl ClientBody {
+    fn new(etag: String, json: Bytes) -> Self {
+        Self {
+            etag,
+            json,
+            gzip: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The body gzipped, compressed once per revision and query rather than per request.
+    pub fn gzip(&self) -> Bytes {
+        self.gzip
+            .get_or_init(|| {
+                use std::io::Write;
+                let mut encoder =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                // Writing to a Vec cannot fail.
+                let _ = encoder.write_all(&self.json);
+                Bytes::from(encoder.finish().unwrap_or_default())
+            })
+            .clone()
+    }
 }
 
 pub struct Snapshot {
@@ -215,10 +241,7 @@ impl Snapshot {
             body["segments"] = serde_json::json!(segments);
         }
         let json = serde_json::to_vec(&body).unwrap_or_default();
-        ClientBody {
-            etag,
-            json: Bytes::from(json),
-        }
+        ClientBody::new(etag, Bytes::from(json))
     }
 }
 
