@@ -22,7 +22,8 @@ pub struct BodyLimit(pub usize);
 /// naming the field.
 pub struct Json<T>(pub T);
 
-fn is_json(headers: &HeaderMap) -> Result<(), ApiError> {
+/// Accepts `application/json` and `…+json`; anything else (or nothing) is a 415.
+pub fn is_json(headers: &HeaderMap) -> Result<(), ApiError> {
     let ct = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

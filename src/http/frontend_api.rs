@@ -25,7 +25,7 @@ use crate::domain::token::ApiToken;
 use crate::http::AppState;
 use crate::http::admin::query_pairs;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{FrontendToken, Json, PeerIp, parse_json, read_body};
+use crate::http::extract::{FrontendToken, Json, PeerIp, is_json, parse_json, read_body};
 
 pub fn router(cors_origins: &[String]) -> Router<AppState> {
     Router::new()
@@ -150,28 +150,12 @@ impl<S: Send + Sync> FromRequest<S> for BodyContext {
         let caller = PeerIp::from_request_parts(&mut parts, state)
             .await
             .unwrap_or(PeerIp(None));
-        let content_type = parts.headers.get(CONTENT_TYPE).cloned();
+        let headers = parts.headers.clone();
         let bytes = read_body(Request::from_parts(parts, body), state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(with_remote_address(empty_context(), &caller)));
         }
-        let ct = content_type
-            .as_ref()
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let essence = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if essence != "application/json" && !essence.ends_with("+json") {
-            return Err(ApiError::UnsupportedContentType(if ct.is_empty() {
-                "none".into()
-            } else {
-                ct.into()
-            }));
-        }
+        is_json(&headers)?;
         let context: Context = parse_json(&bytes)?;
         Ok(Self(with_remote_address(context, &caller)))
     }
