@@ -117,7 +117,7 @@ fn last_key(path: &str) -> &str {
 /// with a value of the same JSON type, recursively; `null` matches only `null` except under a
 /// `VOLATILE` key; `EQUAL` keys must hold equal values; arrays are compared element by element
 /// over the shorter length, and must be as long where `DETERMINISTIC`. Extra keys are allowed.
-fn assert_shape(path: &str, golden: &Value, ours: &Value) {
+pub(crate) fn assert_shape(path: &str, golden: &Value, ours: &Value) {
     match (golden, ours) {
         (Value::Object(g), Value::Object(o)) => {
             for (key, gv) in g {

@@ -6,6 +6,7 @@
 mod admin_api;
 mod auth;
 mod bad_input;
+mod client_api;
 mod conformance;
 mod failure;
 mod frontend;
