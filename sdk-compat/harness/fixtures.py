@@ -15,7 +15,8 @@ CLIENT_TOKEN = f"{PROJECT}:{ENVIRONMENT}.sdkcompat-client"
 FRONTEND_TOKEN = f"{PROJECT}:{ENVIRONMENT}.sdkcompat-frontend"
 
 # name -> (how to run it is in harness/main.py); order is the order they run in.
-SDKS = ["python", "node-polling", "node-streaming", "rust", "browser", "ofrep"]
+SDKS = ["python-polling", "python-streaming", "node-polling", "node-streaming", "node-delta",
+        "rust", "browser", "ofrep"]
 
 # The recorded Unleash evaluation covers this flag exactly (10 %, userId stickiness, groupId =
 # flag name), see tests/fixtures/unleash-golden/sdk/.

@@ -3,7 +3,7 @@
 
 Called by sdk-compat/run (which builds the server and installs the SDKs first):
 
-    python3 sdk-compat/harness/main.py --bin target/debug/flagwatch python node-polling ...
+    python3 sdk-compat/harness/main.py --bin target/debug/flagwatch python-polling node-polling ...
 
 Stdlib only. Every driver gets the same cases (flag names + 1,000 user contexts), prints one JSON
 object per line on stdout, and is compared here against the server's own evaluation (the frontend
@@ -50,9 +50,14 @@ METRICS_WAIT_S = float(os.environ.get("SDKCOMPAT_METRICS_WAIT", "10"))
 
 # How each SDK is run, its kind of toggle propagation, and which checks apply.
 DRIVERS = {
-    "python": {"cmd": [os.path.join(SDK_DIR, ".venv", "bin", "python"),
-                       os.path.join(SDK_DIR, "python", "driver.py")],
-               "sdk": "UnleashClient (PyPI)", "propagation": "polling", "register": True},
+    "python-polling": {"cmd": [os.path.join(SDK_DIR, ".venv", "bin", "python"),
+                               os.path.join(SDK_DIR, "python", "driver.py"), "polling"],
+                       "sdk": "UnleashClient (PyPI), polling", "propagation": "polling",
+                       "register": True},
+    "python-streaming": {"cmd": [os.path.join(SDK_DIR, ".venv", "bin", "python"),
+                                 os.path.join(SDK_DIR, "python", "driver.py"), "streaming"],
+                         "sdk": "UnleashClient (PyPI), streaming", "propagation": "streaming",
+                         "register": True, "preflight": "streaming"},
     "node-polling": {"cmd": ["node", os.path.join(SDK_DIR, "node", "unleash-client.mjs"), "polling"],
                      "sdk": "unleash-client (npm), polling", "propagation": "polling",
                      "register": True},
@@ -60,6 +65,9 @@ DRIVERS = {
                                "streaming"],
                        "sdk": "unleash-client (npm), streaming", "propagation": "streaming",
                        "register": True, "preflight": "streaming"},
+    "node-delta": {"cmd": ["node", os.path.join(SDK_DIR, "node", "unleash-client.mjs"), "delta"],
+                   "sdk": "unleash-client (npm), delta polling", "propagation": "polling",
+                   "register": True, "preflight": "delta"},
     "rust": {"cmd": [os.path.join(SDK_DIR, "rust", "target", "debug", "sdk-compat-rust")],
              "sdk": "unleash-api-client (crates.io)", "propagation": "polling", "register": True},
     "browser": {"cmd": ["node", os.path.join(SDK_DIR, "node", "proxy-client.mjs")],
@@ -367,6 +375,20 @@ def preflight(kind: str, url: str) -> str | None:
                     "built yet" if e.code == 404 else f"GET /api/client/streaming answered {e.code}")
         except OSError as e:
             return f"GET /api/client/streaming failed: {e}"
+        return None
+    if kind == "delta":
+        r = call("GET", url + "/api/client/delta", fixtures.CLIENT_TOKEN,
+                 headers={"Unleash-Client-Spec": "5.2.0", "unleash-appname": "sdkcompat-preflight"})
+        if r.status != 200:
+            return (f"GET /api/client/delta answered {r.status}"
+                    + (": the delta endpoint is not built yet" if r.status == 404
+                       else f": {r.text()}"))
+        try:
+            events = (r.json() or {}).get("events")
+        except ValueError:
+            events = None
+        if not isinstance(events, list):
+            return f"GET /api/client/delta answered 200 without an `events` list: {r.text()}"
         return None
     if kind == "frontend":
         r = call("GET", url + "/api/frontend", fixtures.FRONTEND_TOKEN)

@@ -1,14 +1,23 @@
 // sdk-compat driver for the Node SDK (npm `unleash-client`), unmodified.
 //   node unleash-client.mjs polling    # refreshInterval = $SDKCOMPAT_POLL_MS
 //   node unleash-client.mjs streaming  # experimentalMode {type: 'streaming'} (SSE /api/client/streaming)
+//   node unleash-client.mjs delta      # experimentalMode {type: 'polling', format: 'delta'}
+//                                      # (GET /api/client/delta every $SDKCOMPAT_POLL_MS)
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import unleashPkg from 'unleash-client';
+// The SDK's own URL choice (lib/url-utils.js), to show which endpoint the poller asks.
+import urlUtils from 'unleash-client/lib/url-utils.js';
 import { cases, emit, env, fail, flush, log, METRICS_MS, POLL_MS, sleep, waitFor, watchToggleOff } from './common.mjs';
 
 const { Unleash } = unleashPkg;
 const mode = process.argv[2] || 'polling';
-if (!['polling', 'streaming'].includes(mode)) throw new Error(`unknown mode ${mode}`);
+if (!['polling', 'streaming', 'delta'].includes(mode)) throw new Error(`unknown mode ${mode}`);
+const experimentalMode = {
+  polling: { type: 'polling', format: 'full' },
+  delta: { type: 'polling', format: 'delta' },
+  streaming: { type: 'streaming' },
+}[mode];
 
 const backupPath = join(env.SDKCOMPAT_WORKDIR, 'backup');
 mkdirSync(backupPath, { recursive: true });
@@ -20,13 +29,20 @@ const unleash = new Unleash({
   instanceId: `sdkcompat-node-${mode}-1`,
   // In streaming mode polling must not be what delivers the change: poll rarely, so a silent
   // fall-back to polling shows up as a slow toggle (and as a 'mode' event).
-  refreshInterval: mode === 'polling' ? POLL_MS : 60_000,
+  refreshInterval: mode === 'streaming' ? 60_000 : POLL_MS,
   metricsInterval: METRICS_MS,
   customHeaders: { Authorization: env.SDKCOMPAT_CLIENT_TOKEN },
   backupPath,
   skipInstanceCountWarning: true,
-  experimentalMode: mode === 'streaming' ? { type: 'streaming' } : { type: 'polling', format: 'full' },
+  experimentalMode,
 });
+if (mode !== 'streaming') {
+  const getUrl = urlUtils.default ?? urlUtils;
+  const polled = getUrl(`${env.SDKCOMPAT_URL}/api/`, undefined, undefined, undefined, experimentalMode);
+  const want = mode === 'delta' ? '/api/client/delta' : '/api/client/features';
+  if (new URL(polled).pathname !== want) fail(`mode ${mode}: the SDK would poll ${polled}, not ${want}`);
+  else emit({ kind: 'info', message: `mode ${mode}: the SDK polls ${polled}` });
+}
 unleash.on('error', (e) => log('error:', e?.stack || e));
 unleash.on('warn', (m) => log('warn:', m));
 unleash.on('mode', (m) => {

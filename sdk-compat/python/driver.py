@@ -1,5 +1,8 @@
 """sdk-compat driver for the Python SDK (PyPI `UnleashClient`), unmodified.
 
+    driver.py polling    # refresh_interval = $SDKCOMPAT_POLL_MS (GET /api/client/features)
+    driver.py streaming  # experimental_mode={"type": "streaming"} (SSE /api/client/streaming)
+
 Reads the cases from $SDKCOMPAT_CASES, prints one JSON object per line on stdout (see
 ../harness/main.py for the protocol), logs to stderr.
 """
@@ -28,13 +31,19 @@ def main():
     poll_s = max(1, int(env["SDKCOMPAT_POLL_MS"]) // 1000)
     metrics_s = max(1, int(env["SDKCOMPAT_METRICS_MS"]) // 1000)
     toggle = env["SDKCOMPAT_TOGGLE_FLAG"]
+    mode = sys.argv[1] if len(sys.argv) > 1 else "polling"
+    if mode not in ("polling", "streaming"):
+        raise SystemExit(f"unknown mode {mode}")
 
     t0 = time.monotonic()
     client = UnleashClient(
         url=env["SDKCOMPAT_URL"] + "/api",
         app_name=env["SDKCOMPAT_APP_NAME"],
-        instance_id="sdkcompat-python-1",
-        refresh_interval=poll_s,
+        instance_id=f"sdkcompat-python-{mode}-1",
+        # Streaming mode runs no poller at all in this SDK (the stream is the only source, the
+        # cache the only fall-back); the long interval is there only to make sure of that.
+        refresh_interval=poll_s if mode == "polling" else 60,
+        experimental_mode={"type": mode},
         metrics_interval=metrics_s,
         custom_headers={"Authorization": env["SDKCOMPAT_CLIENT_TOKEN"]},
         cache_directory=os.path.join(env["SDKCOMPAT_WORKDIR"], "cache"),
@@ -48,6 +57,12 @@ def main():
             return 1
         time.sleep(0.02)
     emit({"kind": "ready", "ms": (time.monotonic() - t0) * 1000})
+    connector = type(getattr(client, "connector", None)).__name__
+    want = {"polling": "PollingConnector", "streaming": "StreamingConnector"}[mode]
+    if connector != want:
+        emit({"kind": "error", "message": f"mode {mode}: the SDK runs a {connector}, not a {want}"})
+    else:
+        emit({"kind": "info", "message": f"mode {mode}: the SDK runs its {connector}"})
 
     out = []
     for ctx in cases["users"]:
