@@ -87,8 +87,9 @@ impl App {
         });
         let snapshots = service.snapshots().clone();
         let every = Duration::from_millis(config.snapshot_refresh_ms.max(50));
+        let revisions = config.pg_listen.then(|| service.store().listen()).flatten();
         supervisor.spawn("snapshot-refresh", move |cancel| {
-            run_snapshot_refresh(snapshots, every, cancel)
+            run_snapshot_refresh(snapshots, every, revisions, cancel)
         });
         let svc = service.clone();
         let flush = Duration::from_secs(config.metrics_flush_secs.max(1));

@@ -93,6 +93,11 @@ pub struct Config {
     #[arg(long, env = "SNAPSHOT_REFRESH_MS", default_value_t = 1000)]
     pub snapshot_refresh_ms: u64,
 
+    /// PostgreSQL: LISTEN for changes other replicas commit and reload at once. Set to false
+    /// where LISTEN cannot work (e.g. behind PgBouncer in transaction mode); polling remains.
+    #[arg(long, env = "PG_LISTEN", default_value_t = true, action = clap::ArgAction::Set)]
+    pub pg_listen: bool,
+
     /// Seconds between reloads of the token list, so tokens created on another replica work here.
     #[arg(long, env = "TOKEN_REFRESH_SECS", default_value_t = 10)]
     pub token_refresh_secs: u64,

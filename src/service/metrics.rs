@@ -300,12 +300,13 @@ impl Service {
         Ok(())
     }
 
-    /// Counts per environment over the last hour, and the applications that ever reported
-    /// `feature`. Unknown flags have none (as in Unleash, not a 404).
+    /// Counts per environment over the last hour (every hour bucket that overlaps it, so the
+    /// numbers do not drop to zero at the turn of the hour), and the applications that ever
+    /// reported `feature`. Unknown flags have none (as in Unleash, not a 404).
     pub async fn feature_usage(&self, feature: &str) -> Result<FeatureUsage> {
         self.flush_metrics().await?;
         let mut r = self.store.read().await?;
-        let since = Timestamp::now().millis() - HOUR_MS;
+        let since = hour_of(Timestamp(Timestamp::now().millis() - HOUR_MS));
         let mut per_env: BTreeMap<String, (Timestamp, Counts)> = BTreeMap::new();
         for row in r.metric_hours(feature, since).await? {
             let (latest, counts) = per_env
@@ -323,10 +324,11 @@ impl Service {
         })
     }
 
-    /// Every row of counts for `feature` from the last `hours_back` hours, oldest first.
+    /// Every row of counts for `feature` whose hour overlaps the last `hours_back` hours,
+    /// oldest first.
     pub async fn feature_metrics(&self, feature: &str, hours_back: i64) -> Result<Vec<MetricHour>> {
         self.flush_metrics().await?;
-        let since = Timestamp::now().millis() - hours_back * HOUR_MS;
+        let since = hour_of(Timestamp(Timestamp::now().millis() - hours_back * HOUR_MS));
         Ok(self
             .store
             .read()

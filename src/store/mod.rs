@@ -11,9 +11,11 @@ mod query;
 mod sql;
 mod sqlite;
 
+use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use futures_util::{Stream, StreamExt};
 
 pub use postgres::PgStore;
 pub use sql::{FeatureFilter, ObservationWriter, Reader, Writer};
@@ -82,7 +84,36 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the database answers and every migration this binary knows is applied.
     async fn ready(&self) -> Result<bool, StoreError>;
 
+    /// Wakes when another process sharing the database commits a change, or `None` when this
+    /// backend cannot tell (SQLite: one process). Connects lazily, on the first wait.
+    fn listen(&self) -> Option<RevisionListener>;
+
     async fn close(&self);
+}
+
+/// Announcements of changes other writers committed (PostgreSQL LISTEN/NOTIFY), so a replica
+/// can reload at once instead of at its next periodic check.
+pub struct RevisionListener {
+    changes: Pin<Box<dyn Stream<Item = Result<Option<i64>, StoreError>> + Send>>,
+}
+
+impl RevisionListener {
+    fn new(changes: impl Stream<Item = Result<Option<i64>, StoreError>> + Send + 'static) -> Self {
+        Self {
+            changes: Box::pin(changes),
+        }
+    }
+
+    /// The next change: `Some(revision)` for a commit announced at that revision, `None` when
+    /// announcements may have been missed (after a reconnect), so the caller should check.
+    /// An error means the listener is not connected; waiting again retries after a pause.
+    /// Cancel-safe: dropping the future loses nothing.
+    pub async fn changed(&mut self) -> Result<Option<i64>, StoreError> {
+        match self.changes.next().await {
+            Some(change) => change,
+            None => Err(StoreError::Other(anyhow::anyhow!("the listener stopped"))),
+        }
+    }
 }
 
 /// Connects to `url` (`sqlite:…` or `postgres://…`), applies migrations and returns the store.

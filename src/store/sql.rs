@@ -101,6 +101,9 @@ pub struct Writer {
     /// Held for SQLite, which allows one writer at a time: serialising writers here turns
     /// "database is locked" errors into a short wait.
     _exclusive: Option<OwnedMutexGuard<()>>,
+    /// PostgreSQL: the channel a commit that appended events is announced on, with the last
+    /// event id as payload (see [`super::RevisionListener`]).
+    notify: Option<&'static str>,
 }
 
 impl std::ops::Deref for Writer {
@@ -524,6 +527,7 @@ impl Writer {
     pub(super) fn new(
         tx: Transaction<'static, Any>,
         exclusive: Option<OwnedMutexGuard<()>>,
+        notify: Option<&'static str>,
     ) -> Self {
         Self {
             reader: Reader::new(tx),
@@ -531,14 +535,24 @@ impl Writer {
             events: 0,
             last_event_id: None,
             _exclusive: exclusive,
+            notify,
         }
     }
 
     /// Commits, refusing a change without an event so the audit log can never miss one.
     /// Returns the last event id written, if any.
-    pub async fn commit(self) -> Result<Option<i64>> {
+    pub async fn commit(mut self) -> Result<Option<i64>> {
         if self.writes > 0 && self.events == 0 {
             return Err(StoreError::Unaudited("a change without an event"));
+        }
+        if let (Some(channel), Some(id)) = (self.notify, self.last_event_id) {
+            // Delivered only if the transaction commits; `::text` because the Any driver
+            // cannot decode `void`.
+            sqlx::query("select pg_notify($1, $2)::text")
+                .bind(channel)
+                .bind(id.to_string())
+                .execute(&mut *self.reader.tx)
+                .await?;
         }
         self.reader.tx.commit().await?;
         Ok(self.last_event_id)

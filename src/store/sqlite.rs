@@ -9,7 +9,9 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 use tokio::sync::Mutex;
 
-use crate::store::{Backend, ObservationWriter, Reader, Store, StoreError, Writer};
+use crate::store::{
+    Backend, ObservationWriter, Reader, RevisionListener, Store, StoreError, Writer,
+};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -66,7 +68,7 @@ impl Store for SqliteStore {
 
     async fn write(&self) -> Result<Writer, StoreError> {
         let exclusive = self.write_lock.clone().lock_owned().await;
-        Ok(Writer::new(self.pool.begin().await?, Some(exclusive)))
+        Ok(Writer::new(self.pool.begin().await?, Some(exclusive), None))
     }
 
     async fn record_observations(&self) -> Result<ObservationWriter, StoreError> {
@@ -79,6 +81,11 @@ impl Store for SqliteStore {
 
     async fn ready(&self) -> Result<bool, StoreError> {
         super::migrations_applied(&self.pool, &MIGRATOR).await
+    }
+
+    /// One process owns the file; its own writes refresh its snapshot directly.
+    fn listen(&self) -> Option<RevisionListener> {
+        None
     }
 
     async fn close(&self) {

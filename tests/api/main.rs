@@ -13,6 +13,7 @@ mod frontend;
 mod golden;
 mod helpers;
 mod metrics;
+mod replicas;
 mod store_contract;
 mod streaming;
 mod tutorial;
