@@ -19,6 +19,8 @@ pub mod app;
 pub mod config;
 /// The wire: axum routers and extractors.
 pub mod http;
+/// Uptime checks: HTTP, TCP, UDP, DNS and ICMP against real targets; no scheduling, no storage.
+pub mod probes;
 /// Logging.
 pub mod telemetry;
 /// Background tasks and their supervisor.

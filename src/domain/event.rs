@@ -49,6 +49,7 @@ pub mod kind {
     pub const STRATEGY_ORDER_CHANGED: &str = "strategy-order-changed";
     pub const FEATURE_ENVIRONMENT_VARIANTS_UPDATED: &str = "feature-environment-variants-updated";
     pub const FEATURE_DEPENDENCY_ADDED: &str = "feature-dependency-added";
+    pub const FEATURE_DEPENDENCY_REMOVED: &str = "feature-dependency-removed";
     pub const FEATURE_DEPENDENCIES_REMOVED: &str = "feature-dependencies-removed";
     pub const FEATURE_TAGGED: &str = "feature-tagged";
     pub const FEATURE_UNTAGGED: &str = "feature-untagged";
@@ -61,6 +62,9 @@ pub mod kind {
     pub const API_TOKEN_CREATED: &str = "api-token-created";
     pub const API_TOKEN_UPDATED: &str = "api-token-updated";
     pub const API_TOKEN_DELETED: &str = "api-token-deleted";
+    pub const MONITOR_CREATED: &str = "monitor-created";
+    pub const MONITOR_UPDATED: &str = "monitor-updated";
+    pub const MONITOR_DELETED: &str = "monitor-deleted";
 }
 
 /// An event about to be written.

@@ -118,6 +118,61 @@ pub struct FeatureDependency {
     pub variants: Vec<String>,
 }
 
+/// The body of `POST …/features/{child}/dependencies`: `{feature, enabled?, variants?}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FeatureDependencyInput {
+    #[serde(default)]
+    pub feature: Option<String>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub variants: Option<Vec<String>>,
+}
+
+impl FeatureDependency {
+    /// A dependency of `child` as a person may set it: a named parent other than the child,
+    /// `enabled` true unless given, variant names not blank. As in Unleash, variants only
+    /// narrow an `enabled: true` dependency, so with `enabled: false` they are dropped.
+    /// Whether the parent exists, and where, is checked against the store.
+    pub fn parse(child: &str, input: &FeatureDependencyInput) -> Result<Self, Invalid> {
+        let feature = match input.feature.as_deref().map(str::trim) {
+            Some(f) if !f.is_empty() => f.to_string(),
+            _ => {
+                return Err(Invalid::at(
+                    "feature",
+                    "\"feature\" is required: the name of the parent flag.",
+                ));
+            }
+        };
+        if feature == child {
+            return Err(Invalid::at(
+                "feature",
+                "A feature flag cannot depend on itself.",
+            ));
+        }
+        let enabled = input.enabled.unwrap_or(true);
+        let mut variants = Vec::new();
+        if enabled {
+            for (i, v) in input.variants.iter().flatten().enumerate() {
+                if v.trim().is_empty() {
+                    return Err(Invalid::at(
+                        format!("variants[{i}]"),
+                        "A variant name cannot be empty.",
+                    ));
+                }
+                if !variants.contains(v) {
+                    variants.push(v.clone());
+                }
+            }
+        }
+        Ok(Self {
+            feature,
+            enabled,
+            variants,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureEnvironment {
     pub environment: Environment,
@@ -264,6 +319,39 @@ mod tests {
             ..Default::default()
         };
         assert!(FeatureMetadata::parse_update(&current, &rename).is_err());
+    }
+
+    #[test]
+    fn dependencies_need_another_parent_and_default_to_enabled() {
+        let input =
+            |v: serde_json::Value| -> FeatureDependencyInput { serde_json::from_value(v).unwrap() };
+        let d =
+            FeatureDependency::parse("child", &input(serde_json::json!({"feature": "p"}))).unwrap();
+        assert_eq!(
+            d,
+            FeatureDependency {
+                feature: "p".into(),
+                enabled: true,
+                variants: vec![],
+            }
+        );
+        let d = FeatureDependency::parse(
+            "child",
+            &input(serde_json::json!({"feature": "p", "enabled": false, "variants": ["a"]})),
+        )
+        .unwrap();
+        assert!(!d.enabled && d.variants.is_empty());
+        for bad in [
+            serde_json::json!({}),
+            serde_json::json!({"feature": ""}),
+            serde_json::json!({"feature": "child"}),
+            serde_json::json!({"feature": "p", "variants": [" "]}),
+        ] {
+            assert!(
+                FeatureDependency::parse("child", &input(bad.clone())).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

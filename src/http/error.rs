@@ -56,6 +56,7 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Invalid(i) => Self::bad_data(i),
+            ServiceError::InvalidFields(v) => Self::BadData(v),
             ServiceError::NotFound(m) => Self::NotFound(m),
             ServiceError::Conflict { name, message } => Self::Conflict { name, message },
             ServiceError::Forbidden(m) => Self::Forbidden(m),

@@ -4,7 +4,9 @@ use serde_json::{Value, json};
 
 use crate::domain::Timestamp;
 use crate::domain::event::{Actor, NewEvent, kind};
-use crate::domain::feature::{Feature, FeatureInput, FeatureMetadata, Tag};
+use crate::domain::feature::{
+    Feature, FeatureDependency, FeatureDependencyInput, FeatureInput, FeatureMetadata, Tag,
+};
 use crate::domain::name::parse_url_friendly;
 use crate::domain::strategy::StrategySpec;
 use crate::service::{Result, Service, ServiceError, apply_patch, from_patched, not_found_feature};
@@ -260,6 +262,125 @@ impl Service {
             .await?;
         }
         self.commit(tx).await
+    }
+}
+
+/// Flag dependencies, with Unleash's rules: the parent is a live flag of the same project,
+/// and chains are one level deep (a parent has no parent, a child is no parent).
+impl Service {
+    /// Names of the live flags that depend on `name`.
+    pub async fn feature_children(&self, name: &str) -> Result<Vec<String>> {
+        Ok(self.store.read().await?.feature_children(name).await?)
+    }
+
+    /// Makes `child` depend on the input's parent, replacing an existing dependency on that
+    /// parent; dependencies on other parents stay. The same dependency again changes nothing.
+    pub async fn add_dependency(
+        &self,
+        actor: &Actor,
+        project: &str,
+        child: &str,
+        input: FeatureDependencyInput,
+    ) -> Result<()> {
+        let dependency = FeatureDependency::parse(child, &input)?;
+        let mut tx = self.store.write().await?;
+        let current = self.require_feature(&mut tx, project, child).await?;
+        let parent = self
+            .require_feature(&mut tx, project, &dependency.feature)
+            .await?;
+        if !tx.feature_children(child).await?.is_empty() {
+            return Err(transitive(format!(
+                "Transitive dependency detected: other flags depend on \"{child}\", so it cannot depend on a flag itself."
+            )));
+        }
+        if !parent.dependencies.is_empty() {
+            return Err(transitive(format!(
+                "Transitive dependency detected: \"{}\" depends on a flag itself, so it cannot be a parent.",
+                parent.name
+            )));
+        }
+        let replaced = current
+            .dependencies
+            .iter()
+            .find(|d| d.feature == dependency.feature);
+        if replaced == Some(&dependency) {
+            return Ok(());
+        }
+        let mut dependencies: Vec<FeatureDependency> = current
+            .dependencies
+            .iter()
+            .filter(|d| d.feature != dependency.feature)
+            .cloned()
+            .collect();
+        dependencies.push(dependency.clone());
+        tx.set_feature_dependencies(child, &dependencies).await?;
+        let mut event = NewEvent::new(kind::FEATURE_DEPENDENCY_ADDED, actor)
+            .feature(project, child)
+            .data(&dependency);
+        if let Some(before) = replaced {
+            event = event.pre_data(before);
+        }
+        tx.append_event(&event).await?;
+        self.commit(tx).await
+    }
+
+    /// Drops `child`'s dependency on `parent`; none there, nothing changes.
+    pub async fn remove_dependency(
+        &self,
+        actor: &Actor,
+        project: &str,
+        child: &str,
+        parent: &str,
+    ) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let current = self.require_feature(&mut tx, project, child).await?;
+        let Some(removed) = current.dependencies.iter().find(|d| d.feature == parent) else {
+            return Ok(());
+        };
+        let rest: Vec<FeatureDependency> = current
+            .dependencies
+            .iter()
+            .filter(|d| d.feature != parent)
+            .cloned()
+            .collect();
+        tx.set_feature_dependencies(child, &rest).await?;
+        tx.append_event(
+            &NewEvent::new(kind::FEATURE_DEPENDENCY_REMOVED, actor)
+                .feature(project, child)
+                .data(json!({ "feature": parent }))
+                .pre_data(removed),
+        )
+        .await?;
+        self.commit(tx).await
+    }
+
+    /// Drops every dependency of `child`; none there, nothing changes.
+    pub async fn remove_dependencies(
+        &self,
+        actor: &Actor,
+        project: &str,
+        child: &str,
+    ) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let current = self.require_feature(&mut tx, project, child).await?;
+        if current.dependencies.is_empty() {
+            return Ok(());
+        }
+        tx.set_feature_dependencies(child, &[]).await?;
+        tx.append_event(
+            &NewEvent::new(kind::FEATURE_DEPENDENCIES_REMOVED, actor)
+                .feature(project, child)
+                .pre_data(&current.dependencies),
+        )
+        .await?;
+        self.commit(tx).await
+    }
+}
+
+fn transitive(message: String) -> ServiceError {
+    ServiceError::Conflict {
+        name: "ConflictError",
+        message,
     }
 }
 

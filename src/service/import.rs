@@ -9,7 +9,9 @@
 //!   leading `v`, a regex with look-ahead);
 //! - strategy parameters are taken as given (no percentage check, no `groupId`/`stickiness`
 //!   defaults), as are variant weights (not spread over 1000);
-//! - flag dependencies, for which there is no admin endpoint.
+//! - flag dependencies as given: the admin endpoint refuses a missing parent, a parent in
+//!   another project, a self-dependency and chains deeper than one level, which the
+//!   specification's cases contain on purpose.
 //!
 //! Everything else holds as for any write: strategy names must be known and flag types valid,
 //! the environment and every referenced segment must exist, a flag keeps its project, and

@@ -7,6 +7,7 @@ mod events;
 pub mod features;
 mod import;
 pub mod metrics;
+pub mod monitors;
 pub mod projects;
 mod segments;
 pub mod strategies;
@@ -26,6 +27,9 @@ pub use tokens::{IssuedToken, TokenCache, TokenRequest};
 pub enum ServiceError {
     #[error("{0}")]
     Invalid(#[from] Invalid),
+    /// Several fields are wrong at once (Better Stack's API reports them all).
+    #[error("{}", .0.first().map(|i| i.message.as_str()).unwrap_or("invalid input"))]
+    InvalidFields(Vec<Invalid>),
     #[error("{0}")]
     NotFound(String),
     /// `name` is Unleash's error name (`NameExistsError`, `ConflictError`…).

@@ -16,6 +16,7 @@ use crate::domain::feature::{
 use crate::domain::metrics::{
     Application, ApplicationUsage, ClientInstance, Counts, LastSeen, MetricHour, MetricKey,
 };
+use crate::domain::monitor::{Monitor, MonitorSpec, MonitorType};
 use crate::domain::segment::{Segment, SegmentSpec};
 use crate::domain::strategy::{Strategy, Variant};
 use crate::domain::token::{ApiToken, TokenKind};
@@ -394,6 +395,18 @@ impl Reader {
                 })
             })
             .collect()
+    }
+
+    /// Live flags that depend on `parent`, sorted by name.
+    pub async fn feature_children(&mut self, parent: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "select d.child from feature_dependency d join feature f on f.name = d.child \
+             where d.parent = $1 and f.archived_at is null order by d.child",
+        )
+        .bind(parent)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("child")?)).collect()
     }
 
     pub async fn segments(&mut self) -> Result<Vec<Segment>> {
@@ -1197,5 +1210,215 @@ impl Reader {
         .fetch_all(&mut *self.tx)
         .await?;
         rows.iter().map(instance_from).collect()
+    }
+}
+
+// ==== Monitors (Better Stack's v2 monitor API) ============================================
+
+/// Which monitors to list; unset matches all. Exact matches, as Better Stack's filters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MonitorFilter {
+    pub url: Option<String>,
+    pub pronounceable_name: Option<String>,
+}
+
+impl MonitorFilter {
+    fn where_clause(&self, sql: &mut Sql) {
+        sql.push(" where 1 = 1");
+        if let Some(url) = &self.url {
+            sql.push(" and url = ").text(url.clone());
+        }
+        if let Some(name) = &self.pronounceable_name {
+            sql.push(" and pronounceable_name = ").text(name.clone());
+        }
+    }
+}
+
+fn monitor_from(row: &AnyRow) -> Result<Monitor> {
+    let type_text: String = row.try_get("monitor_type")?;
+    let monitor_type = MonitorType::parse(&type_text)
+        .ok_or_else(|| anyhow::anyhow!("stored monitor type {type_text:?} is unknown"))?;
+    let port = row
+        .try_get::<Option<i64>, _>("port")?
+        .map(u16::try_from)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("stored monitor port: {e}"))?;
+    Ok(Monitor {
+        id: row.try_get("monitor_id")?,
+        spec: MonitorSpec {
+            monitor_type,
+            url: row.try_get("url")?,
+            pronounceable_name: row.try_get("pronounceable_name")?,
+            check_frequency: row.try_get("check_frequency")?,
+            request_timeout: row.try_get("request_timeout")?,
+            confirmation_period: row.try_get("confirmation_period")?,
+            recovery_period: row.try_get("recovery_period")?,
+            http_method: row.try_get("http_method")?,
+            request_headers: from_json(row.try_get::<&str, _>("request_headers")?)?,
+            request_body: row.try_get("request_body")?,
+            expected_status_codes: from_json(row.try_get::<&str, _>("expected_status_codes")?)?,
+            required_keyword: row.try_get("required_keyword")?,
+            follow_redirects: get_bool(row, "follow_redirects")?,
+            remember_cookies: get_bool(row, "remember_cookies")?,
+            verify_ssl: get_bool(row, "verify_ssl")?,
+            ssl_expiration: row.try_get("ssl_expiration")?,
+            port,
+            auth_username: row.try_get("auth_username")?,
+            auth_password: row.try_get("auth_password")?,
+            paused: get_bool(row, "paused")?,
+            maintenance_from: row.try_get("maintenance_from")?,
+            maintenance_to: row.try_get("maintenance_to")?,
+            maintenance_timezone: row.try_get("maintenance_timezone")?,
+            maintenance_days: from_json(row.try_get::<&str, _>("maintenance_days")?)?,
+            extra: from_json(row.try_get::<&str, _>("pass_through")?)?,
+        },
+        status: row.try_get("status")?,
+        paused_at: row.try_get::<Option<i64>, _>("paused_at")?.map(Timestamp),
+        last_checked_at: row
+            .try_get::<Option<i64>, _>("last_checked_at")?
+            .map(Timestamp),
+        created_at: Timestamp(row.try_get("created_at")?),
+        updated_at: Timestamp(row.try_get("updated_at")?),
+    })
+}
+
+impl Reader {
+    /// One page of monitors matching `filter`, oldest first, and how many match in all.
+    pub async fn monitors(
+        &mut self,
+        filter: &MonitorFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<Monitor>, i64)> {
+        let mut count = Sql::new("select count(*) as n from monitor");
+        filter.where_clause(&mut count);
+        let total: i64 = count.query().fetch_one(&mut *self.tx).await?.try_get("n")?;
+        let mut select = Sql::new("select * from monitor");
+        filter.where_clause(&mut select);
+        select
+            .push(" order by monitor_id limit ")
+            .int(limit)
+            .push(" offset ")
+            .int(offset);
+        let rows = select.query().fetch_all(&mut *self.tx).await?;
+        Ok((rows.iter().map(monitor_from).collect::<Result<_>>()?, total))
+    }
+
+    pub async fn monitor(&mut self, id: i64) -> Result<Option<Monitor>> {
+        let row = sqlx::query("select * from monitor where monitor_id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(monitor_from).transpose()
+    }
+}
+
+impl Writer {
+    /// Stores a new monitor with `status`; returns its id.
+    pub async fn insert_monitor(
+        &mut self,
+        spec: &MonitorSpec,
+        status: &str,
+        paused_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<i64> {
+        self.writes += 1;
+        let id: i64 = sqlx::query_scalar(
+            "insert into monitor (monitor_type, url, pronounceable_name, check_frequency, request_timeout, \
+             confirmation_period, recovery_period, http_method, request_headers, request_body, \
+             expected_status_codes, required_keyword, follow_redirects, remember_cookies, verify_ssl, \
+             ssl_expiration, port, auth_username, auth_password, paused, maintenance_from, maintenance_to, \
+             maintenance_timezone, maintenance_days, pass_through, status, paused_at, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+             $20, $21, $22, $23, $24, $25, $26, $27, $28, $29) returning monitor_id",
+        )
+        .bind(spec.monitor_type.as_str())
+        .bind(&spec.url)
+        .bind(&spec.pronounceable_name)
+        .bind(spec.check_frequency)
+        .bind(spec.request_timeout)
+        .bind(spec.confirmation_period)
+        .bind(spec.recovery_period)
+        .bind(&spec.http_method)
+        .bind(to_json(&spec.request_headers)?)
+        .bind(&spec.request_body)
+        .bind(to_json(&spec.expected_status_codes)?)
+        .bind(&spec.required_keyword)
+        .bind(spec.follow_redirects)
+        .bind(spec.remember_cookies)
+        .bind(spec.verify_ssl)
+        .bind(spec.ssl_expiration)
+        .bind(spec.port.map(i64::from))
+        .bind(&spec.auth_username)
+        .bind(&spec.auth_password)
+        .bind(spec.paused)
+        .bind(&spec.maintenance_from)
+        .bind(&spec.maintenance_to)
+        .bind(&spec.maintenance_timezone)
+        .bind(to_json(&spec.maintenance_days)?)
+        .bind(to_json(&spec.extra)?)
+        .bind(status)
+        .bind(paused_at.map(Timestamp::millis))
+        .bind(now.millis())
+        .bind(now.millis())
+        .fetch_one(&mut *self.reader.tx)
+        .await?;
+        Ok(id)
+    }
+
+    /// Replaces a monitor's configuration and status; false if there is no such monitor.
+    pub async fn update_monitor(
+        &mut self,
+        id: i64,
+        spec: &MonitorSpec,
+        status: &str,
+        paused_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let q = sqlx::query(
+            "update monitor set monitor_type = $2, url = $3, pronounceable_name = $4, check_frequency = $5, \
+             request_timeout = $6, confirmation_period = $7, recovery_period = $8, http_method = $9, \
+             request_headers = $10, request_body = $11, expected_status_codes = $12, required_keyword = $13, \
+             follow_redirects = $14, remember_cookies = $15, verify_ssl = $16, ssl_expiration = $17, port = $18, \
+             auth_username = $19, auth_password = $20, paused = $21, maintenance_from = $22, maintenance_to = $23, \
+             maintenance_timezone = $24, maintenance_days = $25, pass_through = $26, status = $27, paused_at = $28, \
+             updated_at = $29 where monitor_id = $1",
+        )
+        .bind(id)
+        .bind(spec.monitor_type.as_str())
+        .bind(&spec.url)
+        .bind(&spec.pronounceable_name)
+        .bind(spec.check_frequency)
+        .bind(spec.request_timeout)
+        .bind(spec.confirmation_period)
+        .bind(spec.recovery_period)
+        .bind(&spec.http_method)
+        .bind(to_json(&spec.request_headers)?)
+        .bind(&spec.request_body)
+        .bind(to_json(&spec.expected_status_codes)?)
+        .bind(&spec.required_keyword)
+        .bind(spec.follow_redirects)
+        .bind(spec.remember_cookies)
+        .bind(spec.verify_ssl)
+        .bind(spec.ssl_expiration)
+        .bind(spec.port.map(i64::from))
+        .bind(&spec.auth_username)
+        .bind(&spec.auth_password)
+        .bind(spec.paused)
+        .bind(&spec.maintenance_from)
+        .bind(&spec.maintenance_to)
+        .bind(&spec.maintenance_timezone)
+        .bind(to_json(&spec.maintenance_days)?)
+        .bind(to_json(&spec.extra)?)
+        .bind(status)
+        .bind(paused_at.map(Timestamp::millis))
+        .bind(now.millis());
+        Ok(self.execute(q).await? > 0)
+    }
+
+    /// False if there is no such monitor.
+    pub async fn delete_monitor(&mut self, id: i64) -> Result<bool> {
+        let q = sqlx::query("delete from monitor where monitor_id = $1").bind(id);
+        Ok(self.execute(q).await? > 0)
     }
 }

@@ -8,7 +8,7 @@ use axum::routing::{delete, get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::domain::feature::{FeatureInput, Tag};
+use crate::domain::feature::{FeatureDependencyInput, FeatureInput, Tag};
 use crate::domain::metrics::LastSeen;
 use crate::http::AppState;
 use crate::http::admin::NameBody;
@@ -40,6 +40,14 @@ pub fn router() -> Router<AppState> {
         .route(
             &format!("{feature}/environments/{{environment}}/off"),
             post(switch_off),
+        )
+        .route(
+            &format!("{feature}/dependencies"),
+            post(add_dependency).delete(remove_dependencies),
+        )
+        .route(
+            &format!("{feature}/dependencies/{{parent}}"),
+            delete(remove_dependency),
         )
         .route("/api/admin/features/validate", post(validate))
         .route("/api/admin/projects/{project}/archive", post(archive_many))
@@ -96,7 +104,8 @@ async fn get_one(
 ) -> ApiResult<impl IntoResponse> {
     let f = s.service.get_feature(&project, &feature).await?;
     let last_seen = s.service.last_seen(Some(&feature)).await?;
-    Ok(axum::Json(views::feature(&f, &last_seen)))
+    let children = s.service.feature_children(&feature).await?;
+    Ok(axum::Json(views::feature(&f, &children, &last_seen)))
 }
 
 async fn update(
@@ -110,7 +119,8 @@ async fn update(
         .update_feature(&a.actor, &project, &feature, input)
         .await?;
     let last_seen = s.service.last_seen(Some(&feature)).await?;
-    Ok(axum::Json(views::feature(&f, &last_seen)))
+    let children = s.service.feature_children(&feature).await?;
+    Ok(axum::Json(views::feature(&f, &children, &last_seen)))
 }
 
 async fn patch(
@@ -124,7 +134,8 @@ async fn patch(
         .patch_feature(&a.actor, &project, &feature, ops)
         .await?;
     let last_seen = s.service.last_seen(Some(&feature)).await?;
-    Ok(axum::Json(views::feature(&f, &last_seen)))
+    let children = s.service.feature_children(&feature).await?;
+    Ok(axum::Json(views::feature(&f, &children, &last_seen)))
 }
 
 /// Unleash archives on DELETE and answers 202.
@@ -137,6 +148,41 @@ async fn archive(
         .archive_features(&a.actor, &project, &[feature])
         .await?;
     Ok(StatusCode::ACCEPTED)
+}
+
+/// Unleash answers the dependency routes with 200 and no body.
+async fn add_dependency(
+    a: Admin,
+    State(s): State<AppState>,
+    Path((project, feature)): Path<(String, String)>,
+    Json(input): Json<FeatureDependencyInput>,
+) -> ApiResult<StatusCode> {
+    s.service
+        .add_dependency(&a.actor, &project, &feature, input)
+        .await?;
+    Ok(StatusCode::OK)
+}
+
+async fn remove_dependency(
+    a: Admin,
+    State(s): State<AppState>,
+    Path((project, feature, parent)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    s.service
+        .remove_dependency(&a.actor, &project, &feature, &parent)
+        .await?;
+    Ok(StatusCode::OK)
+}
+
+async fn remove_dependencies(
+    a: Admin,
+    State(s): State<AppState>,
+    Path((project, feature)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    s.service
+        .remove_dependencies(&a.actor, &project, &feature)
+        .await?;
+    Ok(StatusCode::OK)
 }
 
 async fn get_environment(

@@ -38,8 +38,9 @@ fn environment_detail(e: &FeatureEnvironment, last_seen: Option<Timestamp>) -> V
     })
 }
 
-/// `GET /api/admin/projects/{p}/features/{f}`. `lastSeenAt` is the latest over environments.
-pub fn feature(f: &Feature, last_seen: &LastSeen) -> Value {
+/// `GET /api/admin/projects/{p}/features/{f}`. `lastSeenAt` is the latest over environments;
+/// `children` are the live flags that depend on this one.
+pub fn feature(f: &Feature, children: &[String], last_seen: &LastSeen) -> Value {
     let environments: Vec<(&FeatureEnvironment, Option<Timestamp>)> = f
         .environments
         .iter()
@@ -63,8 +64,8 @@ pub fn feature(f: &Feature, last_seen: &LastSeen) -> Value {
         "archivedAt": f.archived_at,
         "tags": f.tags,
         "variants": [],
-        "dependencies": [],
-        "children": [],
+        "dependencies": f.dependencies,
+        "children": children,
         "links": [],
         // Unleash lists everyone who changed the flag; we know the creator.
         "collaborators": {"users": [created_by(f)]},

@@ -1,0 +1,246 @@
+//! Better Stack's v2 monitor API (`/api/v2/monitors`), for an admin token sent as
+//! `Authorization: Bearer …`. Bodies are JSON:API-shaped as Better Stack's:
+//! `{"data": {"id": "1", "type": "monitor", "attributes": {…}}}`, lists add `pagination`
+//! links; errors are `{"errors": {"field": ["message"]}}` (422) or `{"errors": "message"}`.
+
+use axum::Router;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::header::{HOST, HeaderMap};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+
+use crate::domain::monitor::{Monitor, MonitorInput};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::{Admin, is_json, parse_json, read_body};
+use crate::service::monitors::{DEFAULT_PER_PAGE, MAX_PER_PAGE, monitor_not_found};
+use crate::store::MonitorFilter;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v2/monitors", get(list).post(create))
+        .route(
+            "/api/v2/monitors/{id}",
+            get(get_one).patch(update).delete(remove),
+        )
+}
+
+/// An [`ApiError`] rendered in Better Stack's error shapes. Authentication failures keep
+/// the server's usual 401/403 bodies.
+pub struct BsError(ApiError);
+
+impl<E: Into<ApiError>> From<E> for BsError {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+impl IntoResponse for BsError {
+    fn into_response(self) -> Response {
+        match self.0 {
+            // Field errors → 422 {"errors": {"field": ["message", …]}}; a body that is not
+            // JSON at all (no field to name) → 400 {"errors": "message"}.
+            ApiError::BadData(details) => {
+                if details.iter().all(|d| d.path.is_none()) {
+                    let message = details
+                        .iter()
+                        .map(|d| d.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    return (
+                        StatusCode::BAD_REQUEST,
+                        axum::Json(json!({"errors": message})),
+                    )
+                        .into_response();
+                }
+                let mut errors: Map<String, Value> = Map::new();
+                for d in details {
+                    let field = d.path.unwrap_or_else(|| "base".into());
+                    let entry = errors
+                        .entry(field)
+                        .or_insert_with(|| Value::Array(Vec::new()));
+                    if let Value::Array(list) = entry {
+                        list.push(Value::String(d.message));
+                    }
+                }
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    axum::Json(json!({"errors": errors})),
+                )
+                    .into_response()
+            }
+            ApiError::NotFound(message) => (
+                StatusCode::NOT_FOUND,
+                axum::Json(json!({"errors": message})),
+            )
+                .into_response(),
+            other => other.into_response(),
+        }
+    }
+}
+
+type BsResult<T> = Result<T, BsError>;
+
+/// A JSON body whose rejections are in Better Stack's shape. Accepts the attributes bare
+/// (`{"url": …}`, as Better Stack's own examples send them) or wrapped as JSON:API
+/// (`{"data": {"attributes": {…}}}`).
+pub struct BsJson(pub MonitorInput);
+
+impl FromRequest<AppState> for BsJson {
+    type Rejection = BsError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, BsError> {
+        is_json(req.headers())?;
+        let bytes = read_body(req, state).await?;
+        // Not JSON at all: no field to name, so a 400 with a message (not a 422).
+        if let Err(e) = serde_json::from_slice::<Value>(&bytes) {
+            return Err(BsError(ApiError::bad_data(crate::domain::Invalid::new(
+                format!("The request body is not valid JSON: {e}"),
+            ))));
+        }
+        // Valid JSON; this also refuses text holding U+0000, naming the field.
+        let body: Value = parse_json(&bytes)?;
+        let Value::Object(mut map) = body else {
+            return Err(BsError(ApiError::bad_data(crate::domain::Invalid::new(
+                "The request body must be a JSON object of monitor attributes.",
+            ))));
+        };
+        if let Some(Value::Object(data)) = map.get_mut("data")
+            && let Some(Value::Object(attributes)) = data.remove("attributes")
+        {
+            map = attributes;
+        }
+        Ok(Self(MonitorInput(map)))
+    }
+}
+
+fn resource(m: &Monitor) -> Value {
+    json!({"id": m.id.to_string(), "type": "monitor", "attributes": m.attributes()})
+}
+
+/// Monitor ids are numbers; anything else names no monitor.
+fn monitor_id(raw: &str) -> Result<i64, BsError> {
+    raw.parse()
+        .map_err(|_| BsError(ApiError::NotFound(monitor_not_found(raw))))
+}
+
+fn query_error(message: String) -> BsError {
+    BsError(ApiError::bad_data(crate::domain::Invalid::new(message)))
+}
+
+async fn list(
+    _: Admin,
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> BsResult<Response> {
+    let pairs = crate::http::admin::query_pairs(uri.query());
+    let last_value = |key: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let number = |key: &str, default: i64| -> Result<i64, BsError> {
+        match last_value(key) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| query_error(format!("{key} must be a positive integer"))),
+        }
+    };
+    let page = number("page", 1)?;
+    let per_page = number("per_page", DEFAULT_PER_PAGE)?.min(MAX_PER_PAGE);
+    let filter = MonitorFilter {
+        url: last_value("url"),
+        pronounceable_name: last_value("pronounceable_name"),
+    };
+    let found = s.service.list_monitors(&filter, page, per_page).await?;
+
+    let last = ((found.total + per_page - 1) / per_page).max(1);
+    let link = |p: i64| -> String {
+        let mut query: Vec<(&str, String)> = vec![("page", p.to_string())];
+        if per_page != DEFAULT_PER_PAGE {
+            query.push(("per_page", per_page.to_string()));
+        }
+        if let Some(url) = &filter.url {
+            query.push(("url", url.clone()));
+        }
+        if let Some(name) = &filter.pronounceable_name {
+            query.push(("pronounceable_name", name.clone()));
+        }
+        let query = serde_urlencoded::to_string(&query).unwrap_or_default();
+        format!("{}/api/v2/monitors?{query}", base_url(&headers))
+    };
+    let data: Vec<Value> = found.monitors.iter().map(resource).collect();
+    let body = json!({
+        "data": data,
+        "pagination": {
+            "first": link(1),
+            "last": link(last),
+            "prev": (page > 1).then(|| link((page - 1).min(last))),
+            "next": (page < last).then(|| link(page + 1)),
+        },
+    });
+    Ok(axum::Json(body).into_response())
+}
+
+/// `scheme://host` as the client reached us (`X-Forwarded-Proto` honoured for the scheme).
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| matches!(*p, "http" | "https"))
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+async fn create(a: Admin, State(s): State<AppState>, BsJson(input): BsJson) -> BsResult<Response> {
+    let m = s.service.create_monitor(&a.actor, &input).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"data": resource(&m)})),
+    )
+        .into_response())
+}
+
+async fn get_one(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> BsResult<Response> {
+    let m = s.service.get_monitor(monitor_id(&id)?).await?;
+    Ok(axum::Json(json!({"data": resource(&m)})).into_response())
+}
+
+async fn update(
+    a: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    BsJson(input): BsJson,
+) -> BsResult<Response> {
+    let m = s
+        .service
+        .update_monitor(&a.actor, monitor_id(&id)?, &input)
+        .await?;
+    Ok(axum::Json(json!({"data": resource(&m)})).into_response())
+}
+
+async fn remove(
+    a: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> BsResult<StatusCode> {
+    s.service.delete_monitor(&a.actor, monitor_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
