@@ -65,6 +65,9 @@ pub mod kind {
     pub const MONITOR_CREATED: &str = "monitor-created";
     pub const MONITOR_UPDATED: &str = "monitor-updated";
     pub const MONITOR_DELETED: &str = "monitor-deleted";
+    pub const MONITOR_STATUS_CHANGED: &str = "monitor-status-changed";
+    pub const INCIDENT_OPENED: &str = "incident-opened";
+    pub const INCIDENT_RESOLVED: &str = "incident-resolved";
 }
 
 /// An event about to be written.

@@ -3,6 +3,7 @@
 
 pub mod event;
 pub mod feature;
+pub mod incident;
 pub mod invalid;
 pub mod metrics;
 pub mod monitor;

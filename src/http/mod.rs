@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 mod frontend_api;
 mod health;
+mod incidents;
 mod monitors;
 mod ofrep;
 mod streaming;
@@ -56,6 +57,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .merge(streaming::router())
         .merge(client_metrics::router())
         .merge(monitors::router())
+        .merge(incidents::router())
         .fallback(not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(refuse_unreadable_uri))

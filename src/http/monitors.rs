@@ -81,7 +81,7 @@ impl IntoResponse for BsError {
     }
 }
 
-type BsResult<T> = Result<T, BsError>;
+pub(super) type BsResult<T> = Result<T, BsError>;
 
 /// A JSON body whose rejections are in Better Stack's shape. Accepts the attributes bare
 /// (`{"url": …}`, as Better Stack's own examples send them) or wrapped as JSON:API
@@ -126,7 +126,7 @@ fn monitor_id(raw: &str) -> Result<i64, BsError> {
         .map_err(|_| BsError(ApiError::NotFound(monitor_not_found(raw))))
 }
 
-fn query_error(message: String) -> BsError {
+pub(super) fn query_error(message: String) -> BsError {
     BsError(ApiError::bad_data(crate::domain::Invalid::new(message)))
 }
 
@@ -192,7 +192,7 @@ async fn list(
 }
 
 /// `scheme://host` as the client reached us (`X-Forwarded-Proto` honoured for the scheme).
-fn base_url(headers: &HeaderMap) -> String {
+pub(super) fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())

@@ -6,6 +6,7 @@
 mod events;
 pub mod features;
 mod import;
+pub mod incidents;
 pub mod metrics;
 pub mod monitors;
 pub mod projects;
@@ -64,6 +65,8 @@ pub struct Service {
     tokens: TokenCache,
     /// SDK reports waiting to be flushed to the store.
     metrics: metrics::MetricsAggregator,
+    /// Monitor status changes, sent after commit (see [`Service::subscribe_status`]).
+    status_changes: tokio::sync::broadcast::Sender<incidents::StatusChange>,
 }
 
 impl Service {
@@ -74,6 +77,7 @@ impl Service {
             snapshots,
             tokens: TokenCache::default(),
             metrics: metrics::MetricsAggregator::default(),
+            status_changes: incidents::status_channel(),
         });
         service.refresh_tokens().await?;
         Ok(service)

@@ -79,6 +79,10 @@ impl Service {
             _ => (before.status.as_str(), before.paused_at),
         };
         tx.update_monitor(id, &spec, status, paused_at, now).await?;
+        if before.spec.paused != spec.paused {
+            // Checks before a pause say nothing about the monitor after it.
+            tx.reset_monitor_streaks(id).await?;
+        }
         let after = require_monitor(&mut tx, id).await?;
         tx.append_event(
             &NewEvent::new(kind::MONITOR_UPDATED, actor)

@@ -13,6 +13,9 @@ use crate::domain::event::{Actor, Event, EventQuery, NewEvent};
 use crate::domain::feature::{
     Environment, Feature, FeatureDependency, FeatureEnvironment, FeatureMetadata, Project, Tag,
 };
+use crate::domain::incident::{
+    Incident, IncidentFilter, MonitorState, NewIncident, Policy, Status,
+};
 use crate::domain::metrics::{
     Application, ApplicationUsage, ClientInstance, Counts, LastSeen, MetricHour, MetricKey,
 };
@@ -933,7 +936,8 @@ impl Writer {
 /// Writes what SDKs report about themselves — evaluation counts, applications, instances — in
 /// one transaction. Unlike [`Writer`] it cannot append events and needs none: these are
 /// observations, not configuration, so they must not move the revision (max event id) and with
-/// it every SDK's ETag. It can write only the `client_*` tables.
+/// it every SDK's ETag. It can write only the `client_*` tables and a monitor's check
+/// bookkeeping (streaks, last check), never a monitor's status or configuration.
 pub struct ObservationWriter {
     tx: Transaction<'static, Any>,
     /// As for [`Writer`]: SQLite's single writer.
@@ -1420,5 +1424,202 @@ impl Writer {
     pub async fn delete_monitor(&mut self, id: i64) -> Result<bool> {
         let q = sqlx::query("delete from monitor where monitor_id = $1").bind(id);
         Ok(self.execute(q).await? > 0)
+    }
+}
+
+// ==== Incidents and the monitor status machine ============================================
+
+fn incident_from(row: &AnyRow) -> Result<Incident> {
+    Ok(Incident {
+        id: row.try_get("incident_id")?,
+        monitor_id: row.try_get("monitor_id")?,
+        started_at: Timestamp(row.try_get("started_at")?),
+        resolved_at: row.try_get::<Option<i64>, _>("resolved_at")?.map(Timestamp),
+        cause_code: row.try_get("cause_code")?,
+        cause: row.try_get("cause")?,
+        response_status: row.try_get("response_status")?,
+        response_detail: row.try_get("response_detail")?,
+        monitor_name: row.try_get("pronounceable_name")?,
+        monitor_url: row.try_get("url")?,
+        http_method: row.try_get("http_method")?,
+    })
+}
+
+const INCIDENT_SELECT: &str = "select i.incident_id, i.monitor_id, i.started_at, i.resolved_at, i.cause_code, \
+     i.cause, i.response_status, i.response_detail, m.pronounceable_name, m.url, m.http_method \
+     from incident i left join monitor m on m.monitor_id = i.monitor_id";
+
+impl IncidentFilter {
+    fn where_clause(&self, sql: &mut Sql) {
+        sql.push(" where 1 = 1");
+        if let Some(id) = self.monitor_id {
+            sql.push(" and i.monitor_id = ").int(id);
+        }
+        if let Some(from) = self.from {
+            sql.push(" and i.started_at >= ").int(from.millis());
+        }
+        if let Some(to) = self.to {
+            sql.push(" and i.started_at < ").int(to.millis());
+        }
+        match self.resolved {
+            Some(true) => sql.push(" and i.resolved_at is not null"),
+            Some(false) => sql.push(" and i.resolved_at is null"),
+            None => sql,
+        };
+    }
+}
+
+impl Reader {
+    /// A monitor's status-machine state and periods, or `None` if there is no such monitor.
+    /// The open incident comes from the `incident` table.
+    pub async fn monitor_state(&mut self, id: i64) -> Result<Option<(MonitorState, Policy)>> {
+        let row = sqlx::query(
+            "select status, failing_since, succeeding_since, confirmation_period, recovery_period, \
+             (select max(incident_id) from incident where monitor_id = $1 and resolved_at is null) as open_incident \
+             from monitor where monitor_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let status_text: String = row.try_get("status")?;
+        let status = Status::parse(&status_text)
+            .ok_or_else(|| anyhow::anyhow!("stored monitor status {status_text:?} is unknown"))?;
+        Ok(Some((
+            MonitorState {
+                status,
+                failing_since: row
+                    .try_get::<Option<i64>, _>("failing_since")?
+                    .map(Timestamp),
+                succeeding_since: row
+                    .try_get::<Option<i64>, _>("succeeding_since")?
+                    .map(Timestamp),
+                open_incident: row.try_get("open_incident")?,
+            },
+            Policy {
+                confirmation_period: row.try_get("confirmation_period")?,
+                recovery_period: row.try_get("recovery_period")?,
+            },
+        )))
+    }
+
+    /// One page of incidents matching `filter`, newest first, and how many match in all.
+    pub async fn incidents(
+        &mut self,
+        filter: &IncidentFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<Incident>, i64)> {
+        let mut count = Sql::new("select count(*) as n from incident i");
+        filter.where_clause(&mut count);
+        let total: i64 = count.query().fetch_one(&mut *self.tx).await?.try_get("n")?;
+        let mut select = Sql::new(INCIDENT_SELECT);
+        filter.where_clause(&mut select);
+        select
+            .push(" order by i.started_at desc, i.incident_id desc limit ")
+            .int(limit)
+            .push(" offset ")
+            .int(offset);
+        let rows = select.query().fetch_all(&mut *self.tx).await?;
+        Ok((
+            rows.iter().map(incident_from).collect::<Result<_>>()?,
+            total,
+        ))
+    }
+
+    pub async fn incident(&mut self, id: i64) -> Result<Option<Incident>> {
+        let mut select = Sql::new(INCIDENT_SELECT);
+        select.push(" where i.incident_id = ").int(id);
+        let row = select.query().fetch_optional(&mut *self.tx).await?;
+        row.as_ref().map(incident_from).transpose()
+    }
+}
+
+impl Writer {
+    /// Stores a status change and the streaks behind it, with when the check ran.
+    pub async fn set_monitor_state(
+        &mut self,
+        id: i64,
+        state: &MonitorState,
+        checked_at: Timestamp,
+        response_ms: Option<i64>,
+    ) -> Result<bool> {
+        let q = sqlx::query(
+            "update monitor set status = $2, failing_since = $3, succeeding_since = $4, \
+             last_checked_at = $5, last_response_ms = $6 where monitor_id = $1",
+        )
+        .bind(id)
+        .bind(state.status.as_str())
+        .bind(state.failing_since.map(Timestamp::millis))
+        .bind(state.succeeding_since.map(Timestamp::millis))
+        .bind(checked_at.millis())
+        .bind(response_ms);
+        Ok(self.execute(q).await? > 0)
+    }
+
+    /// Forgets the failure and success streaks (a monitor paused or resumed starts afresh).
+    pub async fn reset_monitor_streaks(&mut self, id: i64) -> Result<bool> {
+        let q = sqlx::query(
+            "update monitor set failing_since = null, succeeding_since = null where monitor_id = $1",
+        )
+        .bind(id);
+        Ok(self.execute(q).await? > 0)
+    }
+
+    /// Opens an incident; returns its id. A second open incident for the same monitor is
+    /// refused by the database (`incident_one_open`): [`StoreError::Conflict`].
+    pub async fn open_incident(&mut self, incident: &NewIncident) -> Result<i64> {
+        self.writes += 1;
+        let id: i64 = sqlx::query_scalar(
+            "insert into incident (monitor_id, started_at, resolved_at, cause_code, cause, response_status, \
+             response_detail) values ($1, $2, null, $3, $4, $5, $6) returning incident_id",
+        )
+        .bind(incident.monitor_id)
+        .bind(incident.started_at.millis())
+        .bind(&incident.cause_code)
+        .bind(&incident.cause)
+        .bind(incident.response_status)
+        .bind(&incident.response_detail)
+        .fetch_one(&mut *self.reader.tx)
+        .await?;
+        Ok(id)
+    }
+
+    /// Resolves an open incident; false if there is no such open incident.
+    pub async fn resolve_incident(&mut self, id: i64, at: Timestamp) -> Result<bool> {
+        let q = sqlx::query(
+            "update incident set resolved_at = $2 where incident_id = $1 and resolved_at is null",
+        )
+        .bind(id)
+        .bind(at.millis());
+        Ok(self.execute(q).await? > 0)
+    }
+}
+
+impl ObservationWriter {
+    /// Records a check that did not change the monitor's status: its streaks, when it ran and
+    /// how long it took. Never touches `status`, so it needs no event (see ARCHITECTURE.md).
+    pub async fn record_monitor_check(
+        &mut self,
+        id: i64,
+        failing_since: Option<Timestamp>,
+        succeeding_since: Option<Timestamp>,
+        checked_at: Timestamp,
+        response_ms: Option<i64>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "update monitor set failing_since = $2, succeeding_since = $3, last_checked_at = $4, \
+             last_response_ms = $5 where monitor_id = $1",
+        )
+        .bind(id)
+        .bind(failing_since.map(Timestamp::millis))
+        .bind(succeeding_since.map(Timestamp::millis))
+        .bind(checked_at.millis())
+        .bind(response_ms)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 }

@@ -13,6 +13,7 @@ mod failure;
 mod frontend;
 mod golden;
 mod helpers;
+mod incidents;
 mod metrics;
 mod monitors;
 mod replicas;
