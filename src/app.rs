@@ -12,9 +12,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, redact_url};
 use crate::http::{self, AppState, HttpConfig};
+use crate::probes::Prober;
 use crate::service::Service;
 use crate::store;
+use crate::workers::heartbeats::run_heartbeat_check;
 use crate::workers::metrics::run_metrics_flush;
+use crate::workers::scheduler::{SchedulerConfig, run_scheduler};
 use crate::workers::{Supervisor, snapshot::run_snapshot_refresh, tokens::run_token_refresh};
 
 pub struct App {
@@ -95,6 +98,22 @@ impl App {
         let flush = Duration::from_secs(config.metrics_flush_secs.max(1));
         supervisor.spawn("metrics-flush", move |cancel| {
             run_metrics_flush(svc, flush, cancel)
+        });
+        if config.probe_scheduler {
+            let svc = service.clone();
+            // One prober for the life of the process: its HTTP clients and ICMP sockets are shared.
+            let prober = Arc::new(Prober::new());
+            let scheduler = SchedulerConfig {
+                concurrency: config.probe_concurrency.max(1),
+                ..SchedulerConfig::default()
+            };
+            supervisor.spawn("probe-scheduler", move |cancel| {
+                run_scheduler(svc, prober, scheduler, cancel)
+            });
+        }
+        let svc = service.clone();
+        supervisor.spawn("heartbeat-check", move |cancel| {
+            run_heartbeat_check(svc, crate::workers::heartbeats::CHECK_EVERY, cancel)
         });
 
         let http_config = HttpConfig {

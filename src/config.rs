@@ -119,6 +119,15 @@ pub struct Config {
     /// Seconds between writes of the SDK metrics collected in memory (also written on shutdown).
     #[arg(long, env = "METRICS_FLUSH_SECS", default_value_t = 10)]
     pub metrics_flush_secs: u64,
+
+    /// Run the monitor checks (the probe scheduler). Set to false on replicas that should
+    /// only serve the API, so that a monitor is not checked once per replica.
+    #[arg(long, env = "PROBE_SCHEDULER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub probe_scheduler: bool,
+
+    /// Monitor checks in flight at once, across all monitors.
+    #[arg(long, env = "PROBE_CONCURRENCY", default_value_t = 256)]
+    pub probe_concurrency: usize,
 }
 
 impl Config {

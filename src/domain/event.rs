@@ -68,6 +68,9 @@ pub mod kind {
     pub const MONITOR_STATUS_CHANGED: &str = "monitor-status-changed";
     pub const INCIDENT_OPENED: &str = "incident-opened";
     pub const INCIDENT_RESOLVED: &str = "incident-resolved";
+    pub const HEARTBEAT_CREATED: &str = "heartbeat-created";
+    pub const HEARTBEAT_UPDATED: &str = "heartbeat-updated";
+    pub const HEARTBEAT_DELETED: &str = "heartbeat-deleted";
 }
 
 /// An event about to be written.

@@ -3,6 +3,7 @@
 
 pub mod event;
 pub mod feature;
+pub mod heartbeat;
 pub mod incident;
 pub mod invalid;
 pub mod metrics;

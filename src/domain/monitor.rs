@@ -9,10 +9,14 @@
 //! Stack ignores them; read-only ones (`id`, `status`, timestamps) cannot be written.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::domain::probe::{
+    BasicAuth, DnsRecordType, HttpExpectation, HttpMethod, HttpTarget, NameServer, ProbeTarget,
+};
 use crate::domain::{Invalid, Timestamp};
 
 /// Better Stack's monitor types that flagwatch can check. `smtp`, `pop`, `imap` and
@@ -610,6 +614,166 @@ impl Monitor {
     }
 }
 
+impl MonitorSpec {
+    /// What a check of this monitor does, in the probes' terms. Units are converted here, once:
+    /// `request_timeout` is seconds for HTTP types and milliseconds for ping/tcp/udp/dns, as in
+    /// Better Stack. DNS monitors query `url` (host[:port]) for the domain in `request_body`,
+    /// for A records (Better Stack has no record-type attribute), and compare the answers with
+    /// `required_keyword` when one is set. An error names the attribute that cannot be checked.
+    pub fn probe_target(&self) -> Result<ProbeTarget, Invalid> {
+        let t = self.monitor_type;
+        let timeout = u64::try_from(self.request_timeout.max(1))
+            .map_err(|_| Invalid::at("request_timeout", "must be positive"))?;
+        let timeout = if t.is_http() {
+            Duration::from_secs(timeout)
+        } else {
+            Duration::from_millis(timeout)
+        };
+        let host = || self.url.trim().to_string();
+        let port = || {
+            self.port
+                .ok_or_else(|| Invalid::at("port", format!("can't be blank for a {t} monitor")))
+        };
+        Ok(match t {
+            MonitorType::Status
+            | MonitorType::ExpectedStatusCode
+            | MonitorType::Keyword
+            | MonitorType::KeywordAbsence => {
+                let keyword = || {
+                    self.required_keyword.clone().ok_or_else(|| {
+                        Invalid::at(
+                            "required_keyword",
+                            format!("can't be blank for a {t} monitor"),
+                        )
+                    })
+                };
+                let expect = match t {
+                    MonitorType::ExpectedStatusCode => {
+                        HttpExpectation::StatusIn(self.expected_status_codes.clone())
+                    }
+                    MonitorType::Keyword => HttpExpectation::Keyword(keyword()?),
+                    MonitorType::KeywordAbsence => HttpExpectation::KeywordAbsent(keyword()?),
+                    _ => HttpExpectation::StatusOk,
+                };
+                ProbeTarget::Http(HttpTarget {
+                    url: url::Url::parse(self.url.trim())
+                        .map_err(|e| Invalid::at("url", format!("must be a valid URL ({e})")))?,
+                    method: HttpMethod::parse(&self.http_method).ok_or_else(|| {
+                        Invalid::at(
+                            "http_method",
+                            format!("{} is not a method flagwatch sends", self.http_method),
+                        )
+                    })?,
+                    headers: self
+                        .request_headers
+                        .iter()
+                        .map(|h| (h.name.clone(), h.value.clone()))
+                        .collect(),
+                    body: (!self.request_body.is_empty()).then(|| self.request_body.clone()),
+                    basic_auth: self.auth_username.as_ref().map(|username| BasicAuth {
+                        username: username.clone(),
+                        password: self.auth_password.clone().unwrap_or_default(),
+                    }),
+                    follow_redirects: self.follow_redirects,
+                    remember_cookies: self.remember_cookies,
+                    verify_ssl: self.verify_ssl,
+                    timeout,
+                    expect,
+                    ssl_expiration_days: self
+                        .ssl_expiration
+                        .filter(|d| *d > 0)
+                        .and_then(|d| u32::try_from(d).ok()),
+                })
+            }
+            MonitorType::Tcp => ProbeTarget::Tcp {
+                host: host(),
+                port: port()?,
+                timeout,
+            },
+            MonitorType::Udp => ProbeTarget::Udp {
+                host: host(),
+                port: port()?,
+                payload: self.request_body.clone().into_bytes(),
+                expect_keyword: self.required_keyword.clone(),
+                timeout,
+            },
+            MonitorType::Dns => ProbeTarget::Dns {
+                nameserver: NameServer::parse(&self.url)
+                    .ok_or_else(|| Invalid::at("url", "must be host or host:port"))?,
+                domain: match self.request_body.trim() {
+                    "" => {
+                        return Err(Invalid::at(
+                            "request_body",
+                            "can't be blank for a dns monitor (it is the domain to query)",
+                        ));
+                    }
+                    domain => domain.to_string(),
+                },
+                record_type: DnsRecordType::A,
+                expected: self.required_keyword.clone(),
+                timeout,
+            },
+            MonitorType::Ping => ProbeTarget::Icmp {
+                host: host(),
+                timeout,
+            },
+        })
+    }
+
+    /// Whether `at` is inside the monitor's maintenance window (`maintenance_from` ≤ time of
+    /// day < `maintenance_to` on one of `maintenance_days`; a window with `from` after `to`
+    /// runs overnight, and each side counts on its own day, so an overnight window needs both
+    /// days listed, as Better Stack says). `Ok(false)` when no window is set.
+    ///
+    /// Only UTC windows can be evaluated so far (flagwatch carries no time-zone database); a
+    /// window in another `maintenance_timezone` is an error, and the caller decides.
+    pub fn in_maintenance(&self, at: Timestamp) -> Result<bool, Invalid> {
+        let (Some(from), Some(to)) = (&self.maintenance_from, &self.maintenance_to) else {
+            return Ok(false);
+        };
+        if !matches!(
+            self.maintenance_timezone.as_str(),
+            "UTC" | "Etc/UTC" | "GMT" | "Etc/GMT" | "Etc/Universal" | "Universal" | "Zulu"
+        ) {
+            return Err(Invalid::at(
+                "maintenance_timezone",
+                format!(
+                    "maintenance windows in {} cannot be evaluated yet (only UTC)",
+                    self.maintenance_timezone
+                ),
+            ));
+        }
+        let secs = |hms: &str| -> Option<i64> {
+            let mut parts = hms.split(':').map(|p| p.parse::<i64>().ok());
+            let (h, m, s) = (parts.next()??, parts.next()??, parts.next().flatten());
+            Some(h * 3600 + m * 60 + s.unwrap_or(0))
+        };
+        let (Some(from), Some(to)) = (secs(from), secs(to)) else {
+            return Err(Invalid::at("maintenance_from", "must be HH:MM:SS"));
+        };
+        const DAY_MS: i64 = 86_400_000;
+        let day = at.0.div_euclid(DAY_MS);
+        let now = at.0.rem_euclid(DAY_MS) / 1000;
+        // 1970-01-01 was a Thursday; DAYS starts on Monday.
+        let weekday = DAYS[usize::try_from((day + 3).rem_euclid(7)).unwrap_or(0)];
+        if !self.maintenance_days.iter().any(|d| d == weekday) {
+            return Ok(false);
+        }
+        Ok(if from <= to {
+            from <= now && now < to
+        } else {
+            now >= from || now < to
+        })
+    }
+}
+
+impl Monitor {
+    /// See [`MonitorSpec::probe_target`].
+    pub fn probe_target(&self) -> Result<ProbeTarget, Invalid> {
+        self.spec.probe_target()
+    }
+}
+
 fn check_url(url: &str, t: MonitorType) -> Result<(), String> {
     if url.chars().any(char::is_whitespace) {
         return Err("must not contain whitespace".into());
@@ -834,5 +998,141 @@ mod tests {
             fields(&MonitorSpec::parse(&input(no_domain), None).unwrap_err()),
             ["request_body"]
         );
+    }
+
+    fn spec(v: Value) -> MonitorSpec {
+        MonitorSpec::parse(&input(v), None).unwrap()
+    }
+
+    #[test]
+    fn http_monitors_become_http_targets_with_timeouts_in_seconds() {
+        let target = spec(json!({
+            "monitor_type": "expected_status_code", "url": "https://a.example/health",
+            "expected_status_codes": [200, 201], "request_timeout": 15, "http_method": "POST",
+            "request_body": "{}", "auth_username": "u", "auth_password": "p",
+            "request_headers": [{"name": "X-A", "value": "1"}], "ssl_expiration": 14,
+        }))
+        .probe_target()
+        .unwrap();
+        let ProbeTarget::Http(http) = target else {
+            panic!("{target:?}")
+        };
+        assert_eq!(http.timeout, Duration::from_secs(15));
+        assert_eq!(http.expect, HttpExpectation::StatusIn(vec![200, 201]));
+        assert_eq!(http.method, HttpMethod::Post);
+        assert_eq!(http.body.as_deref(), Some("{}"));
+        assert_eq!(http.basic_auth.unwrap().password, "p");
+        assert_eq!(http.headers, [("X-A".to_string(), "1".to_string())]);
+        assert_eq!(http.ssl_expiration_days, Some(14));
+
+        let expect = |v: Value| match spec(v).probe_target().unwrap() {
+            ProbeTarget::Http(http) => http.expect,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            expect(json!({"monitor_type": "status", "url": "http://a.example"})),
+            HttpExpectation::StatusOk
+        );
+        assert_eq!(
+            expect(json!({"monitor_type": "keyword", "url": "http://a", "required_keyword": "ok"})),
+            HttpExpectation::Keyword("ok".into())
+        );
+        assert_eq!(
+            expect(
+                json!({"monitor_type": "keyword_absence", "url": "http://a", "required_keyword": "err"})
+            ),
+            HttpExpectation::KeywordAbsent("err".into())
+        );
+    }
+
+    #[test]
+    fn port_monitors_become_targets_with_timeouts_in_milliseconds() {
+        let ms = Duration::from_millis(1500);
+        assert_eq!(
+            spec(json!({"monitor_type": "tcp", "url": "db.internal", "port": "5432", "request_timeout": 1500}))
+                .probe_target()
+                .unwrap(),
+            ProbeTarget::Tcp { host: "db.internal".into(), port: 5432, timeout: ms }
+        );
+        assert_eq!(
+            spec(json!({"monitor_type": "udp", "url": "10.0.0.1", "port": 53, "request_timeout": 1500,
+                        "request_body": "ping", "required_keyword": "pong"}))
+                .probe_target()
+                .unwrap(),
+            ProbeTarget::Udp {
+                host: "10.0.0.1".into(),
+                port: 53,
+                payload: b"ping".to_vec(),
+                expect_keyword: Some("pong".into()),
+                timeout: ms,
+            }
+        );
+        assert_eq!(
+            spec(json!({"monitor_type": "dns", "url": "127.0.0.1:5353", "request_body": " example.com ",
+                        "request_timeout": 1500}))
+                .probe_target()
+                .unwrap(),
+            ProbeTarget::Dns {
+                nameserver: NameServer { host: "127.0.0.1".into(), port: 5353 },
+                domain: "example.com".into(),
+                record_type: DnsRecordType::A,
+                expected: None,
+                timeout: ms,
+            }
+        );
+        assert_eq!(
+            spec(json!({"monitor_type": "ping", "url": "127.0.0.1"}))
+                .probe_target()
+                .unwrap(),
+            ProbeTarget::Icmp {
+                host: "127.0.0.1".into(),
+                timeout: Duration::from_millis(5000)
+            }
+        );
+    }
+
+    #[test]
+    fn maintenance_windows_are_per_day_and_may_run_overnight() {
+        // 2026-01-05 was a Monday.
+        let monday = |h: i64, m: i64| Timestamp(1_767_571_200_000 + (h * 3600 + m * 60) * 1000);
+        let window = |from: &str, to: &str, days: Value| {
+            spec(
+                json!({"monitor_type": "status", "url": "http://a", "maintenance_from": from,
+                        "maintenance_to": to, "maintenance_days": days}),
+            )
+        };
+        let none = spec(json!({"monitor_type": "status", "url": "http://a"}));
+        assert_eq!(none.in_maintenance(monday(1, 0)), Ok(false));
+
+        let night = window("01:00:00", "02:30:00", json!(["mon"]));
+        assert_eq!(night.in_maintenance(monday(0, 59)), Ok(false));
+        assert_eq!(night.in_maintenance(monday(1, 0)), Ok(true));
+        assert_eq!(night.in_maintenance(monday(2, 29)), Ok(true));
+        assert_eq!(night.in_maintenance(monday(2, 30)), Ok(false));
+        assert_eq!(
+            night.in_maintenance(monday(24 + 1, 0)),
+            Ok(false),
+            "tuesday"
+        );
+
+        let overnight = window("23:00:00", "01:00:00", json!(["mon", "tue"]));
+        assert_eq!(overnight.in_maintenance(monday(23, 30)), Ok(true));
+        assert_eq!(
+            overnight.in_maintenance(monday(24, 30)),
+            Ok(true),
+            "tuesday 00:30"
+        );
+        assert_eq!(overnight.in_maintenance(monday(12, 0)), Ok(false));
+        let monday_only = window("23:00:00", "01:00:00", json!(["mon"]));
+        assert_eq!(monday_only.in_maintenance(monday(23, 30)), Ok(true));
+        assert_eq!(
+            monday_only.in_maintenance(monday(24, 30)),
+            Ok(false),
+            "tuesday not listed"
+        );
+
+        let mut elsewhere = night;
+        elsewhere.maintenance_timezone = "Amsterdam".into();
+        assert!(elsewhere.in_maintenance(monday(1, 0)).is_err());
     }
 }

@@ -86,7 +86,8 @@ pub struct HttpTarget {
     pub ssl_expiration_days: Option<u32>,
 }
 
-/// Methods Better Stack accepts for `http_method`.
+/// Methods Better Stack accepts for `http_method`, plus `DELETE` and `OPTIONS`, which the
+/// monitor API accepts too (`domain::monitor::HTTP_METHODS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HttpMethod {
     Get,
@@ -94,6 +95,8 @@ pub enum HttpMethod {
     Post,
     Put,
     Patch,
+    Delete,
+    Options,
 }
 
 impl HttpMethod {
@@ -105,6 +108,8 @@ impl HttpMethod {
             "POST" => Some(Self::Post),
             "PUT" => Some(Self::Put),
             "PATCH" => Some(Self::Patch),
+            "DELETE" => Some(Self::Delete),
+            "OPTIONS" => Some(Self::Options),
             _ => None,
         }
     }
@@ -116,6 +121,8 @@ impl HttpMethod {
             Self::Post => "POST",
             Self::Put => "PUT",
             Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+            Self::Options => "OPTIONS",
         }
     }
 }
@@ -331,6 +338,10 @@ pub enum Cause {
     IcmpNotPermitted,
     NoReply,
     UnexpectedAnswer(String),
+    /// A heartbeat's ping did not come within `period` + `grace` seconds.
+    HeartbeatMissed,
+    /// A heartbeat's job reported failure: `/fail` (`None`) or a non-zero exit code.
+    HeartbeatFailed(Option<i64>),
 }
 
 impl Cause {
@@ -348,6 +359,8 @@ impl Cause {
             Self::IcmpNotPermitted => "icmp_not_permitted",
             Self::NoReply => "no_reply",
             Self::UnexpectedAnswer(_) => "unexpected_answer",
+            Self::HeartbeatMissed => "heartbeat_missed",
+            Self::HeartbeatFailed(_) => "heartbeat_failed",
         }
     }
 }
@@ -373,6 +386,11 @@ impl fmt::Display for Cause {
             ),
             Self::NoReply => f.write_str("no reply"),
             Self::UnexpectedAnswer(got) => write!(f, "unexpected answer: {got}"),
+            Self::HeartbeatMissed => {
+                f.write_str("no heartbeat received within the period and grace")
+            }
+            Self::HeartbeatFailed(None) => f.write_str("the job reported a failure"),
+            Self::HeartbeatFailed(Some(code)) => write!(f, "the job exited with code {code}"),
         }
     }
 }
@@ -465,7 +483,8 @@ mod tests {
         assert_eq!(DnsRecordType::parse("aaaa"), Some(DnsRecordType::Aaaa));
         assert_eq!(DnsRecordType::parse("SOA"), None);
         assert_eq!(HttpMethod::parse("get"), Some(HttpMethod::Get));
-        assert_eq!(HttpMethod::parse("DELETE"), None);
+        assert_eq!(HttpMethod::parse("DELETE"), Some(HttpMethod::Delete));
+        assert_eq!(HttpMethod::parse("TRACE"), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 mod frontend_api;
 mod health;
+mod heartbeats;
 mod incidents;
 mod monitors;
 mod ofrep;
@@ -58,6 +59,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .merge(client_metrics::router())
         .merge(monitors::router())
         .merge(incidents::router())
+        .merge(heartbeats::router())
         .fallback(not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(refuse_unreadable_uri))

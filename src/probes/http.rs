@@ -157,6 +157,8 @@ fn method(method: HttpMethod) -> reqwest::Method {
         HttpMethod::Post => reqwest::Method::POST,
         HttpMethod::Put => reqwest::Method::PUT,
         HttpMethod::Patch => reqwest::Method::PATCH,
+        HttpMethod::Delete => reqwest::Method::DELETE,
+        HttpMethod::Options => reqwest::Method::OPTIONS,
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod events;
 pub mod features;
+pub mod heartbeats;
 mod import;
 pub mod incidents;
 pub mod metrics;
@@ -67,6 +68,9 @@ pub struct Service {
     metrics: metrics::MetricsAggregator,
     /// Monitor status changes, sent after commit (see [`Service::subscribe_status`]).
     status_changes: tokio::sync::broadcast::Sender<incidents::StatusChange>,
+    /// Bumped after each committed monitor create/update/delete (see
+    /// [`Service::subscribe_monitor_changes`]).
+    monitor_changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Service {
@@ -78,6 +82,7 @@ impl Service {
             tokens: TokenCache::default(),
             metrics: metrics::MetricsAggregator::default(),
             status_changes: incidents::status_channel(),
+            monitor_changes: tokio::sync::watch::Sender::new(0),
         });
         service.refresh_tokens().await?;
         Ok(service)

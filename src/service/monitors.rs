@@ -1,5 +1,9 @@
 //! Uptime monitors: their configuration (Better Stack's v2 monitor API). Checking them is
-//! the probes' and the scheduler's business; this only stores what to check.
+//! the probes' and the scheduler's business; this only stores what to check, and announces
+//! each committed change ([`Service::subscribe_monitor_changes`]) so the scheduler picks it up
+//! at once.
+
+use tokio::sync::watch;
 
 use crate::domain::Timestamp;
 use crate::domain::event::{Actor, NewEvent, kind};
@@ -20,6 +24,28 @@ pub struct MonitorPage {
 }
 
 impl Service {
+    /// Changes whenever a monitor was created, updated or deleted through this process (the
+    /// value is a counter; only the change matters). Changes made through another replica are
+    /// not announced here.
+    pub fn subscribe_monitor_changes(&self) -> watch::Receiver<u64> {
+        self.monitor_changes.subscribe()
+    }
+
+    fn announce_monitor_change(&self) {
+        self.monitor_changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Every monitor, oldest first, for the scheduler.
+    pub async fn all_monitors(&self) -> Result<Vec<Monitor>> {
+        let (monitors, _) = self
+            .store
+            .read()
+            .await?
+            .monitors(&MonitorFilter::default(), i64::MAX, 0)
+            .await?;
+        Ok(monitors)
+    }
+
     /// Page `page` (from 1) of `per_page` monitors matching `filter`, oldest first.
     pub async fn list_monitors(
         &self,
@@ -57,6 +83,7 @@ impl Service {
         tx.append_event(&NewEvent::new(kind::MONITOR_CREATED, actor).data(monitor.audit_view()))
             .await?;
         self.commit(tx).await?;
+        self.announce_monitor_change();
         Ok(monitor)
     }
 
@@ -91,6 +118,7 @@ impl Service {
         )
         .await?;
         self.commit(tx).await?;
+        self.announce_monitor_change();
         Ok(after)
     }
 
@@ -100,7 +128,9 @@ impl Service {
         tx.delete_monitor(id).await?;
         tx.append_event(&NewEvent::new(kind::MONITOR_DELETED, actor).pre_data(before.audit_view()))
             .await?;
-        self.commit(tx).await
+        self.commit(tx).await?;
+        self.announce_monitor_change();
+        Ok(())
     }
 }
 

@@ -13,6 +13,7 @@ use crate::domain::event::{Actor, Event, EventQuery, NewEvent};
 use crate::domain::feature::{
     Environment, Feature, FeatureDependency, FeatureEnvironment, FeatureMetadata, Project, Tag,
 };
+use crate::domain::heartbeat::{Heartbeat, HeartbeatSpec};
 use crate::domain::incident::{
     Incident, IncidentFilter, MonitorState, NewIncident, Policy, Status,
 };
@@ -1228,7 +1229,8 @@ pub struct MonitorFilter {
 
 impl MonitorFilter {
     fn where_clause(&self, sql: &mut Sql) {
-        sql.push(" where 1 = 1");
+        // Heartbeats are monitor rows too (0007), but not monitors of the monitor API.
+        sql.push(" where monitor_type <> 'heartbeat'");
         if let Some(url) = &self.url {
             sql.push(" and url = ").text(url.clone());
         }
@@ -1309,10 +1311,12 @@ impl Reader {
     }
 
     pub async fn monitor(&mut self, id: i64) -> Result<Option<Monitor>> {
-        let row = sqlx::query("select * from monitor where monitor_id = $1")
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let row = sqlx::query(
+            "select * from monitor where monitor_id = $1 and monitor_type <> 'heartbeat'",
+        )
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
         row.as_ref().map(monitor_from).transpose()
     }
 }
@@ -1618,6 +1622,210 @@ impl ObservationWriter {
         .bind(succeeding_since.map(Timestamp::millis))
         .bind(checked_at.millis())
         .bind(response_ms)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+// ==== Heartbeats (Better Stack's v2 heartbeat API) ========================================
+// Monitor rows with monitor_type 'heartbeat' (see migrations/*/0007_heartbeat.sql).
+
+const HEARTBEAT_COLUMNS: &str = "monitor_id, pronounceable_name, check_frequency, heartbeat_grace, \
+     heartbeat_token, paused, pass_through, status, paused_at, last_ping_at, heartbeat_missed_at, \
+     created_at, updated_at";
+
+fn heartbeat_from(row: &AnyRow) -> Result<Heartbeat> {
+    Ok(Heartbeat {
+        id: row.try_get("monitor_id")?,
+        spec: HeartbeatSpec {
+            name: row.try_get("pronounceable_name")?,
+            period: row.try_get("check_frequency")?,
+            grace: row
+                .try_get::<Option<i64>, _>("heartbeat_grace")?
+                .unwrap_or(0),
+            paused: get_bool(row, "paused")?,
+            extra: from_json(row.try_get::<&str, _>("pass_through")?)?,
+        },
+        token: row
+            .try_get::<Option<String>, _>("heartbeat_token")?
+            .unwrap_or_default(),
+        status: row.try_get("status")?,
+        paused_at: row.try_get::<Option<i64>, _>("paused_at")?.map(Timestamp),
+        last_ping_at: row
+            .try_get::<Option<i64>, _>("last_ping_at")?
+            .map(Timestamp),
+        missed_at: row
+            .try_get::<Option<i64>, _>("heartbeat_missed_at")?
+            .map(Timestamp),
+        created_at: Timestamp(row.try_get("created_at")?),
+        updated_at: Timestamp(row.try_get("updated_at")?),
+    })
+}
+
+impl Reader {
+    /// One page of heartbeats, oldest first, and how many there are in all.
+    pub async fn heartbeats(&mut self, limit: i64, offset: i64) -> Result<(Vec<Heartbeat>, i64)> {
+        let total: i64 =
+            sqlx::query_scalar("select count(*) from monitor where monitor_type = 'heartbeat'")
+                .fetch_one(&mut *self.tx)
+                .await?;
+        let mut select = Sql::new(&format!(
+            "select {HEARTBEAT_COLUMNS} from monitor where monitor_type = 'heartbeat' order by monitor_id limit "
+        ));
+        select.int(limit).push(" offset ").int(offset);
+        let rows = select.query().fetch_all(&mut *self.tx).await?;
+        Ok((
+            rows.iter().map(heartbeat_from).collect::<Result<_>>()?,
+            total,
+        ))
+    }
+
+    pub async fn heartbeat(&mut self, id: i64) -> Result<Option<Heartbeat>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {HEARTBEAT_COLUMNS} from monitor where monitor_id = $1 and monitor_type = 'heartbeat'"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(heartbeat_from).transpose()
+    }
+
+    /// The heartbeat whose ping URL carries `token`.
+    pub async fn heartbeat_by_token(&mut self, token: &str) -> Result<Option<Heartbeat>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {HEARTBEAT_COLUMNS} from monitor where heartbeat_token = $1 and monitor_type = 'heartbeat'"
+        )))
+        .bind(token)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(heartbeat_from).transpose()
+    }
+
+    /// Heartbeats not paused whose last ping is older than period + grace at `now`: the
+    /// candidates for a missed ping (`domain::heartbeat::missed_ping` decides).
+    pub async fn overdue_heartbeats(&mut self, now: Timestamp) -> Result<Vec<Heartbeat>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {HEARTBEAT_COLUMNS} from monitor where monitor_type = 'heartbeat' and paused = $1 \
+             and last_ping_at is not null \
+             and last_ping_at + (check_frequency + coalesce(heartbeat_grace, 0)) * 1000 < $2 \
+             order by monitor_id"
+        )))
+        .bind(false)
+        .bind(now.millis())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(heartbeat_from).collect()
+    }
+}
+
+impl Writer {
+    /// Stores a new heartbeat as a monitor row with `status`; returns its id.
+    pub async fn insert_heartbeat(
+        &mut self,
+        spec: &HeartbeatSpec,
+        token: &str,
+        status: &str,
+        paused_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<i64> {
+        self.writes += 1;
+        let id: i64 = sqlx::query_scalar(
+            "insert into monitor (monitor_type, url, pronounceable_name, check_frequency, request_timeout, \
+             confirmation_period, recovery_period, http_method, request_headers, request_body, \
+             expected_status_codes, follow_redirects, remember_cookies, verify_ssl, paused, \
+             maintenance_timezone, maintenance_days, pass_through, status, paused_at, created_at, updated_at, \
+             heartbeat_grace, heartbeat_token) \
+             values ('heartbeat', '', $1, $2, 0, 0, 0, 'get', '[]', '', '[]', $3, $3, $3, $4, 'UTC', '[]', $5, \
+             $6, $7, $8, $8, $9, $10) returning monitor_id",
+        )
+        .bind(&spec.name)
+        .bind(spec.period)
+        .bind(false)
+        .bind(spec.paused)
+        .bind(to_json(&spec.extra)?)
+        .bind(status)
+        .bind(paused_at.map(Timestamp::millis))
+        .bind(now.millis())
+        .bind(spec.grace)
+        .bind(token)
+        .fetch_one(&mut *self.reader.tx)
+        .await?;
+        Ok(id)
+    }
+
+    /// Replaces a heartbeat's configuration and status; `restart_clock` forgets its last ping
+    /// and reported miss (a resumed heartbeat waits for a new first ping). False if there is
+    /// no such heartbeat.
+    pub async fn update_heartbeat(
+        &mut self,
+        id: i64,
+        spec: &HeartbeatSpec,
+        status: &str,
+        paused_at: Option<Timestamp>,
+        restart_clock: bool,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let q = sqlx::query(
+            "update monitor set pronounceable_name = $2, check_frequency = $3, heartbeat_grace = $4, \
+             paused = $5, pass_through = $6, status = $7, paused_at = $8, updated_at = $9, \
+             last_ping_at = case when $10 then null else last_ping_at end, \
+             heartbeat_missed_at = case when $10 then null else heartbeat_missed_at end \
+             where monitor_id = $1 and monitor_type = 'heartbeat'",
+        )
+        .bind(id)
+        .bind(&spec.name)
+        .bind(spec.period)
+        .bind(spec.grace)
+        .bind(spec.paused)
+        .bind(to_json(&spec.extra)?)
+        .bind(status)
+        .bind(paused_at.map(Timestamp::millis))
+        .bind(now.millis())
+        .bind(restart_clock);
+        Ok(self.execute(q).await? > 0)
+    }
+
+    /// Deletes a heartbeat (and, by cascade, its incidents); false if there is no such heartbeat.
+    pub async fn delete_heartbeat(&mut self, id: i64) -> Result<bool> {
+        let q =
+            sqlx::query("delete from monitor where monitor_id = $1 and monitor_type = 'heartbeat'")
+                .bind(id);
+        Ok(self.execute(q).await? > 0)
+    }
+}
+
+impl ObservationWriter {
+    /// Records that a ping arrived at `at` (bookkeeping: no event).
+    pub async fn record_heartbeat_ping(&mut self, id: i64, at: Timestamp) -> Result<bool> {
+        let done = sqlx::query(
+            "update monitor set last_ping_at = $2 where monitor_id = $1 and monitor_type = 'heartbeat'",
+        )
+        .bind(id)
+        .bind(at.millis())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Claims the report of a missed ping at `now`, if the heartbeat's last ping and last
+    /// reported miss are still what the caller decided on. False when a ping arrived or
+    /// another replica reported the miss in between: then the caller reports nothing.
+    pub async fn claim_heartbeat_miss(
+        &mut self,
+        id: i64,
+        seen: &Heartbeat,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "update monitor set heartbeat_missed_at = $2 where monitor_id = $1 \
+             and monitor_type = 'heartbeat' and last_ping_at = $3 \
+             and coalesce(heartbeat_missed_at, -1) = $4",
+        )
+        .bind(id)
+        .bind(now.millis())
+        .bind(seen.last_ping_at.map_or(-1, Timestamp::millis))
+        .bind(seen.missed_at.map_or(-1, Timestamp::millis))
         .execute(&mut *self.tx)
         .await?;
         Ok(done.rows_affected() > 0)

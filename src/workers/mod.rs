@@ -9,7 +9,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub mod heartbeats;
 pub mod metrics;
+pub mod scheduler;
 pub mod snapshot;
 pub mod tokens;
 

@@ -152,7 +152,9 @@ pub struct TestApp {
     handle: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
-/// The tokens every test server starts with, as in the recorded Unleash session.
+/// The tokens every test server starts with, as in the recorded Unleash session. The probe
+/// scheduler is off: tests that create monitors feed results themselves, and must not race
+/// real checks ([`scheduler_args`] turns it on).
 pub fn standard_args() -> Vec<String> {
     [
         "--init-admin-api-tokens",
@@ -161,10 +163,21 @@ pub fn standard_args() -> Vec<String> {
         &format!("{CLIENT_DEV},{CLIENT_PROD}"),
         "--init-frontend-api-tokens",
         FRONTEND_DEV,
+        "--probe-scheduler",
+        "false",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect()
+}
+
+/// [`standard_args`] with the probe scheduler running.
+pub fn scheduler_args() -> Vec<String> {
+    let mut args = standard_args();
+    if let Some(i) = args.iter().position(|a| a == "--probe-scheduler") {
+        args[i + 1] = "true".into();
+    }
+    args
 }
 
 impl TestApp {
@@ -290,10 +303,14 @@ fn test_log_level() -> String {
 }
 
 /// Runs the body once on SQLite and once on PostgreSQL, as two tests:
-/// `name::sqlite` and `name::postgres`.
+/// `name::sqlite` and `name::postgres`; with `args = …`, on servers started with those
+/// command-line arguments instead of [`standard_args`].
 #[macro_export]
 macro_rules! both_backends {
     ($name:ident, |$app:ident| $body:block) => {
+        $crate::both_backends!($name, args = $crate::helpers::standard_args(), |$app| $body);
+    };
+    ($name:ident, args = $args:expr, |$app:ident| $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -302,14 +319,14 @@ macro_rules! both_backends {
 
             #[tokio::test]
             async fn sqlite() {
-                let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await.expect("sqlite");
+                let app = $crate::helpers::TestApp::spawn_with($crate::helpers::Backend::Sqlite, &$args).await.expect("sqlite");
                 run(&app).await;
                 app.stop().await;
             }
 
             #[tokio::test]
             async fn postgres() {
-                let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await else {
+                let Some(app) = $crate::helpers::TestApp::spawn_with($crate::helpers::Backend::Postgres, &$args).await else {
                     return;
                 };
                 run(&app).await;
