@@ -17,6 +17,7 @@ use crate::service::Service;
 use crate::store;
 use crate::workers::heartbeats::run_heartbeat_check;
 use crate::workers::metrics::run_metrics_flush;
+use crate::workers::results::run_results_flush;
 use crate::workers::scheduler::{SchedulerConfig, run_scheduler};
 use crate::workers::{Supervisor, snapshot::run_snapshot_refresh, tokens::run_token_refresh};
 
@@ -98,6 +99,11 @@ impl App {
         let flush = Duration::from_secs(config.metrics_flush_secs.max(1));
         supervisor.spawn("metrics-flush", move |cancel| {
             run_metrics_flush(svc, flush, cancel)
+        });
+        let svc = service.clone();
+        let retention_days = config.probe_results_retention_days.max(1);
+        supervisor.spawn("results-flush", move |cancel| {
+            run_results_flush(svc, retention_days, cancel)
         });
         if config.probe_scheduler {
             let svc = service.clone();

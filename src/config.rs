@@ -128,6 +128,10 @@ pub struct Config {
     /// Monitor checks in flight at once, across all monitors.
     #[arg(long, env = "PROBE_CONCURRENCY", default_value_t = 256)]
     pub probe_concurrency: usize,
+
+    /// Days raw check results (and their per-minute roll-ups) are kept; hourly roll-ups are kept for good.
+    #[arg(long, env = "PROBE_RESULTS_RETENTION_DAYS", default_value_t = 7)]
+    pub probe_results_retention_days: u32,
 }
 
 impl Config {

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::domain::Timestamp;
+
 /// One thing to check, with everything the check needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProbeTarget {
@@ -508,5 +510,35 @@ mod tests {
             password: "hunter2".into(),
         };
         assert!(!format!("{auth:?}").contains("hunter2"));
+    }
+}
+
+/// One check result as kept in `probe_result` (raw, for the retention window).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeRecord {
+    pub monitor_id: i64,
+    pub checked_at: Timestamp,
+    pub up: bool,
+    pub response_ms: Option<i64>,
+    pub cause_code: Option<&'static str>,
+    pub status_code: Option<i64>,
+}
+
+/// Checks of one monitor within one bucket (a minute or an hour), as rolled up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rollup {
+    pub checks: i64,
+    pub ups: i64,
+    pub response_ms_sum: i64,
+    pub response_ms_max: i64,
+}
+
+impl Rollup {
+    pub fn add(&mut self, r: &ProbeRecord) {
+        let ms = r.response_ms.unwrap_or(0).max(0);
+        self.checks += 1;
+        self.ups += i64::from(r.up);
+        self.response_ms_sum += ms;
+        self.response_ms_max = self.response_ms_max.max(ms);
     }
 }

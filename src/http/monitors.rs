@@ -25,6 +25,8 @@ pub fn router() -> Router<AppState> {
             "/api/v2/monitors/{id}",
             get(get_one).patch(update).delete(remove),
         )
+        .route("/api/v2/monitors/{id}/sla", get(sla))
+        .route("/api/v2/monitors/{id}/response-times", get(response_times))
 }
 
 /// An [`ApiError`] rendered in Better Stack's error shapes. Authentication failures keep
@@ -243,4 +245,91 @@ async fn remove(
 ) -> BsResult<StatusCode> {
     s.service.delete_monitor(&a.actor, monitor_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `from`/`to` of the SLA report: plain dates (`YYYY-MM-DD`), UTC; `to` includes its whole
+/// day. Anything else is a 400.
+fn sla_date(key: &str, raw: &str, end_of_day: bool) -> Result<crate::domain::Timestamp, BsError> {
+    let raw = raw.trim();
+    let t = (raw.len() == 10)
+        .then(|| crate::domain::Timestamp::parse(raw))
+        .flatten()
+        .ok_or_else(|| query_error(format!("{key} must be a date (YYYY-MM-DD)")))?;
+    Ok(if end_of_day {
+        crate::domain::Timestamp(t.millis() + 86_400_000)
+    } else {
+        t
+    })
+}
+
+/// `GET /api/v2/monitors/{id}/sla?from=YYYY-MM-DD&to=YYYY-MM-DD`: Better Stack's availability
+/// summary, from the monitor's incidents (durations in seconds). Without `from`, the window
+/// starts at the monitor's creation; without `to`, it ends now (it never runs past now).
+async fn sla(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    uri: Uri,
+) -> BsResult<Response> {
+    let id = monitor_id(&id)?;
+    let pairs = crate::http::admin::query_pairs(uri.query());
+    let last_value = |key: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let from = last_value("from")
+        .map(|v| sla_date("from", &v, false))
+        .transpose()?;
+    let to = last_value("to")
+        .map(|v| sla_date("to", &v, true))
+        .transpose()?;
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        return Err(query_error(
+            "The date range is invalid: from must not be after to".into(),
+        ));
+    }
+    let now = crate::domain::Timestamp::now();
+    let r = s.service.monitor_sla(id, from, to, now).await?;
+    Ok(axum::Json(json!({"data": {
+        "id": id.to_string(),
+        "type": "monitor_sla",
+        "attributes": {
+            "availability": r.availability,
+            "total_downtime": r.total_downtime,
+            "number_of_incidents": r.number_of_incidents,
+            "longest_incident": r.longest_incident,
+            "average_incident": r.average_incident,
+        },
+    }}))
+    .into_response())
+}
+
+/// `GET /api/v2/monitors/{id}/response-times`: the last 24 hours, one point per minute (the
+/// minute's average, in seconds), in Better Stack's shape. Checks run from this server, so
+/// there is one region, `local`; the timing breakdown (name lookup, TLS…) is not measured.
+async fn response_times(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> BsResult<Response> {
+    let id = monitor_id(&id)?;
+    let points = s
+        .service
+        .response_times(id, crate::domain::Timestamp::now())
+        .await?;
+    let times: Vec<Value> = points
+        .iter()
+        .map(|p| json!({"at": p.at.to_rfc3339(), "response_time": p.response_time}))
+        .collect();
+    Ok(axum::Json(json!({"data": {
+        "id": id.to_string(),
+        "type": "monitor_response_times",
+        "attributes": {"regions": [{"region": "local", "response_times": times}]},
+    }}))
+    .into_response())
 }

@@ -2,7 +2,8 @@
 //! (`domain::incident::evaluate`); a status change is written with its incident and its
 //! events in one `Writer` transaction and then announced to subscribers
 //! ([`Service::subscribe_status`]); a result that changes no status is bookkeeping (streaks,
-//! last check time) and goes through the store's `ObservationWriter`, with no event.
+//! last check time) and goes through the store's `ObservationWriter`, with no event. Every
+//! result is also queued for the batched history writes (`service::probe_results`).
 
 use serde_json::json;
 use tokio::sync::broadcast;
@@ -71,6 +72,10 @@ impl Service {
 
         // Most results change nothing: decide on a read, write the bookkeeping without an event.
         let (state, policy) = self.monitor_state(monitor_id).await?;
+        // History (raw results, roll-ups) is written in batches by workers::results.
+        if !matches!(state.status, Status::Paused | Status::Maintenance) {
+            self.buffer_probe_result(monitor_id, result, at);
+        }
         let (next, transition) = evaluate(&state, &policy, &obs);
         if transition.is_none() {
             self.record_check(monitor_id, &state, &next, at, response_ms)

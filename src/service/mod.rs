@@ -10,6 +10,7 @@ mod import;
 pub mod incidents;
 pub mod metrics;
 pub mod monitors;
+pub mod probe_results;
 pub mod projects;
 mod segments;
 pub mod strategies;
@@ -71,6 +72,8 @@ pub struct Service {
     /// Bumped after each committed monitor create/update/delete (see
     /// [`Service::subscribe_monitor_changes`]).
     monitor_changes: tokio::sync::watch::Sender<u64>,
+    /// Check results waiting to be written by `workers::results`.
+    probe_results: probe_results::ResultBuffer,
 }
 
 impl Service {
@@ -83,6 +86,7 @@ impl Service {
             metrics: metrics::MetricsAggregator::default(),
             status_changes: incidents::status_channel(),
             monitor_changes: tokio::sync::watch::Sender::new(0),
+            probe_results: probe_results::ResultBuffer::default(),
         });
         service.refresh_tokens().await?;
         Ok(service)

@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use futures_util::{Stream, StreamExt};
 
 pub use postgres::PgStore;
-pub use sql::{FeatureFilter, MonitorFilter, ObservationWriter, Reader, Writer};
+pub use sql::{FeatureFilter, MonitorFilter, ObservationWriter, Reader, RollupTable, Writer};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]

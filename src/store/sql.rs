@@ -21,6 +21,7 @@ use crate::domain::metrics::{
     Application, ApplicationUsage, ClientInstance, Counts, LastSeen, MetricHour, MetricKey,
 };
 use crate::domain::monitor::{Monitor, MonitorSpec, MonitorType};
+use crate::domain::probe::{ProbeRecord, Rollup};
 use crate::domain::segment::{Segment, SegmentSpec};
 use crate::domain::strategy::{Strategy, Variant};
 use crate::domain::token::{ApiToken, TokenKind};
@@ -937,8 +938,9 @@ impl Writer {
 /// Writes what SDKs report about themselves — evaluation counts, applications, instances — in
 /// one transaction. Unlike [`Writer`] it cannot append events and needs none: these are
 /// observations, not configuration, so they must not move the revision (max event id) and with
-/// it every SDK's ETag. It can write only the `client_*` tables and a monitor's check
-/// bookkeeping (streaks, last check), never a monitor's status or configuration.
+/// it every SDK's ETag. It can write only the `client_*` tables, a monitor's check
+/// bookkeeping (streaks, last check) and check results (`probe_result`, `probe_rollup_*`),
+/// never a monitor's status or configuration.
 pub struct ObservationWriter {
     tx: Transaction<'static, Any>,
     /// As for [`Writer`]: SQLite's single writer.
@@ -1625,6 +1627,190 @@ impl ObservationWriter {
         .execute(&mut *self.tx)
         .await?;
         Ok(done.rows_affected() > 0)
+    }
+}
+
+// ==== Probe results and their roll-ups (migrations/*/0008_probe_result.sql) ================
+
+/// Which roll-up table: per minute (pruned with the raw results) or per hour (kept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollupTable {
+    Minute,
+    Hour,
+}
+
+/// `case`, not max()/greatest(): the same text on both backends.
+macro_rules! rollup_upsert {
+    ($t:literal) => {
+        concat!(
+            "insert into ",
+            $t,
+            " (monitor_id, bucket, checks, ups, response_ms_sum, response_ms_max) ",
+            "values ($1, $2, $3, $4, $5, $6) ",
+            "on conflict (monitor_id, bucket) do update set ",
+            "checks = ",
+            $t,
+            ".checks + excluded.checks, ups = ",
+            $t,
+            ".ups + excluded.ups, ",
+            "response_ms_sum = ",
+            $t,
+            ".response_ms_sum + excluded.response_ms_sum, ",
+            "response_ms_max = case when excluded.response_ms_max > ",
+            $t,
+            ".response_ms_max ",
+            "then excluded.response_ms_max else ",
+            $t,
+            ".response_ms_max end"
+        )
+    };
+}
+
+impl RollupTable {
+    fn upsert(self) -> &'static str {
+        match self {
+            Self::Minute => rollup_upsert!("probe_rollup_minute"),
+            Self::Hour => rollup_upsert!("probe_rollup_hour"),
+        }
+    }
+}
+
+impl ObservationWriter {
+    /// The ids among `ids` that name a monitor, so a batch skips results of monitors deleted
+    /// since they were checked (their rows would break the foreign key).
+    pub async fn existing_monitors(&mut self, ids: &[i64]) -> Result<Vec<i64>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new("select monitor_id from monitor where monitor_id in (");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.int(*id);
+        }
+        sql.push(")");
+        let rows = sql.query().fetch_all(&mut *self.tx).await?;
+        rows.iter().map(|r| Ok(r.try_get("monitor_id")?)).collect()
+    }
+
+    /// Appends one raw check result.
+    pub async fn insert_probe_result(&mut self, r: &ProbeRecord) -> Result<()> {
+        sqlx::query(
+            "insert into probe_result (monitor_id, checked_at, up, response_ms, cause_code, status_code) \
+             values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(r.monitor_id)
+        .bind(r.checked_at.millis())
+        .bind(r.up)
+        .bind(r.response_ms)
+        .bind(r.cause_code)
+        .bind(r.status_code)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Adds `rollup` to the monitor's row for `bucket`, creating it if needed.
+    pub async fn add_probe_rollup(
+        &mut self,
+        table: RollupTable,
+        monitor_id: i64,
+        bucket: i64,
+        rollup: &Rollup,
+    ) -> Result<()> {
+        sqlx::query(table.upsert())
+            .bind(monitor_id)
+            .bind(bucket)
+            .bind(rollup.checks)
+            .bind(rollup.ups)
+            .bind(rollup.response_ms_sum)
+            .bind(rollup.response_ms_max)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes raw results checked before `before` and minute roll-ups whose minute started
+    /// before it; hour roll-ups are kept. Returns how many rows went.
+    pub async fn prune_probe_results(&mut self, before: Timestamp) -> Result<u64> {
+        let raw = sqlx::query("delete from probe_result where checked_at < $1")
+            .bind(before.millis())
+            .execute(&mut *self.tx)
+            .await?;
+        let minutes = sqlx::query("delete from probe_rollup_minute where bucket < $1")
+            .bind(before.millis())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(raw.rows_affected() + minutes.rows_affected())
+    }
+}
+
+impl Reader {
+    /// A monitor's minute roll-ups from `since` on, oldest first, as (bucket, roll-up).
+    pub async fn probe_rollup_minutes(
+        &mut self,
+        monitor_id: i64,
+        since: Timestamp,
+    ) -> Result<Vec<(Timestamp, Rollup)>> {
+        let rows = sqlx::query(
+            "select bucket, checks, ups, response_ms_sum, response_ms_max from probe_rollup_minute \
+             where monitor_id = $1 and bucket >= $2 order by bucket",
+        )
+        .bind(monitor_id)
+        .bind(since.millis())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    Timestamp(r.try_get("bucket")?),
+                    Rollup {
+                        checks: r.try_get("checks")?,
+                        ups: r.try_get("ups")?,
+                        response_ms_sum: r.try_get("response_ms_sum")?,
+                        response_ms_max: r.try_get("response_ms_max")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// How many raw results a monitor has (for tests and diagnostics).
+    pub async fn probe_result_count(&mut self, monitor_id: i64) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("select count(*) from probe_result where monitor_id = $1")
+                .bind(monitor_id)
+                .fetch_one(&mut *self.tx)
+                .await?,
+        )
+    }
+
+    /// (started_at, resolved_at) of the monitor's incidents that overlap `[start, end)`, oldest
+    /// first; `resolved_at` is `None` while open.
+    pub async fn incident_spans(
+        &mut self,
+        monitor_id: i64,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<(Timestamp, Option<Timestamp>)>> {
+        let rows = sqlx::query(
+            "select started_at, resolved_at from incident where monitor_id = $1 \
+             and started_at < $3 and (resolved_at is null or resolved_at > $2) order by started_at",
+        )
+        .bind(monitor_id)
+        .bind(start.millis())
+        .bind(end.millis())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    Timestamp(r.try_get("started_at")?),
+                    r.try_get::<Option<i64>, _>("resolved_at")?.map(Timestamp),
+                ))
+            })
+            .collect()
     }
 }
 

@@ -19,6 +19,7 @@ mod metrics;
 mod monitors;
 mod replicas;
 mod scheduler;
+mod sla;
 mod store_contract;
 mod streaming;
 mod tutorial;
