@@ -13,6 +13,7 @@ pub mod probe;
 pub mod segment;
 pub mod strategy;
 pub mod timestamp;
+pub mod timezone;
 pub mod token;
 
 pub use invalid::Invalid;

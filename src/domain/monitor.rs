@@ -17,7 +17,8 @@ use serde_json::{Map, Value};
 use crate::domain::probe::{
     BasicAuth, DnsRecordType, HttpExpectation, HttpMethod, HttpTarget, NameServer, ProbeTarget,
 };
-use crate::domain::{Invalid, Timestamp};
+use crate::domain::{Invalid, Timestamp, timezone};
+use chrono::{Datelike, Timelike};
 
 /// Better Stack's monitor types that flagwatch can check. `smtp`, `pop`, `imap` and
 /// `playwright` are refused rather than accepted and never checked.
@@ -166,6 +167,9 @@ pub struct MonitorSpec {
     pub request_body: String,
     pub expected_status_codes: Vec<u16>,
     pub required_keyword: Option<String>,
+    /// The record type a dns monitor queries (flagwatch extension: Better Stack has none);
+    /// `A` unless given, `None` for every other monitor type.
+    pub dns_record_type: Option<DnsRecordType>,
     pub follow_redirects: bool,
     pub remember_cookies: bool,
     pub verify_ssl: bool,
@@ -287,6 +291,7 @@ impl MonitorSpec {
     /// (PATCH): the attributes given replace the current ones, the rest stay as they are,
     /// and the result is validated as a whole. Every problem found is reported, by field.
     pub fn parse(input: &MonitorInput, current: Option<&Self>) -> Result<Self, FieldErrors> {
+        let given = &input.0;
         let merged;
         let input = match current {
             Some(current) => {
@@ -433,6 +438,7 @@ impl MonitorSpec {
                 "can't be blank for a dns monitor (it is the domain to query)",
             );
         }
+        let dns_record_type = parse_dns_record_type(&mut f, given, monitor_type);
 
         let follow_redirects = f.bool("follow_redirects", true);
         let remember_cookies = f.bool("remember_cookies", true);
@@ -496,6 +502,12 @@ impl MonitorSpec {
             .map(|z| z.trim().to_string())
             .filter(|z| !z.is_empty())
             .unwrap_or_else(|| "UTC".to_string());
+        if timezone::resolve(&maintenance_timezone).is_none() {
+            f.error(
+                "maintenance_timezone",
+                "is not a known time zone (a Rails zone name such as \"Amsterdam\", or an IANA id such as \"Europe/Amsterdam\")",
+            );
+        }
         let maintenance_days = match f.string_list("maintenance_days") {
             None => DAYS.iter().map(|d| d.to_string()).collect(),
             Some(days) => {
@@ -526,6 +538,7 @@ impl MonitorSpec {
                 request_body,
                 expected_status_codes,
                 required_keyword,
+                dns_record_type,
                 follow_redirects,
                 remember_cookies,
                 verify_ssl,
@@ -568,6 +581,10 @@ impl MonitorSpec {
             self.expected_status_codes.clone().into(),
         );
         put("required_keyword", self.required_keyword.clone().into());
+        put(
+            "dns_record_type",
+            self.dns_record_type.map(DnsRecordType::as_str).into(),
+        );
         put("follow_redirects", self.follow_redirects.into());
         put("remember_cookies", self.remember_cookies.into());
         put("verify_ssl", self.verify_ssl.into());
@@ -618,7 +635,7 @@ impl MonitorSpec {
     /// What a check of this monitor does, in the probes' terms. Units are converted here, once:
     /// `request_timeout` is seconds for HTTP types and milliseconds for ping/tcp/udp/dns, as in
     /// Better Stack. DNS monitors query `url` (host[:port]) for the domain in `request_body`,
-    /// for A records (Better Stack has no record-type attribute), and compare the answers with
+    /// for `dns_record_type` records (A by default), and compare the answers with
     /// `required_keyword` when one is set. An error names the attribute that cannot be checked.
     pub fn probe_target(&self) -> Result<ProbeTarget, Invalid> {
         let t = self.monitor_type;
@@ -709,7 +726,7 @@ impl MonitorSpec {
                     }
                     domain => domain.to_string(),
                 },
-                record_type: DnsRecordType::A,
+                record_type: self.dns_record_type.unwrap_or(DnsRecordType::A),
                 expected: self.required_keyword.clone(),
                 timeout,
             },
@@ -725,24 +742,19 @@ impl MonitorSpec {
     /// runs overnight, and each side counts on its own day, so an overnight window needs both
     /// days listed, as Better Stack says). `Ok(false)` when no window is set.
     ///
-    /// Only UTC windows can be evaluated so far (flagwatch carries no time-zone database); a
-    /// window in another `maintenance_timezone` is an error, and the caller decides.
+    /// The window is evaluated in `maintenance_timezone` (a Rails zone name or an IANA id,
+    /// daylight saving time included). An unknown zone (validation refuses it, so only a
+    /// monitor stored before that could have one) is an error, and the caller decides.
     pub fn in_maintenance(&self, at: Timestamp) -> Result<bool, Invalid> {
         let (Some(from), Some(to)) = (&self.maintenance_from, &self.maintenance_to) else {
             return Ok(false);
         };
-        if !matches!(
-            self.maintenance_timezone.as_str(),
-            "UTC" | "Etc/UTC" | "GMT" | "Etc/GMT" | "Etc/Universal" | "Universal" | "Zulu"
-        ) {
+        let Some(zone) = timezone::resolve(&self.maintenance_timezone) else {
             return Err(Invalid::at(
                 "maintenance_timezone",
-                format!(
-                    "maintenance windows in {} cannot be evaluated yet (only UTC)",
-                    self.maintenance_timezone
-                ),
+                format!("{} is not a known time zone", self.maintenance_timezone),
             ));
-        }
+        };
         let secs = |hms: &str| -> Option<i64> {
             let mut parts = hms.split(':').map(|p| p.parse::<i64>().ok());
             let (h, m, s) = (parts.next()??, parts.next()??, parts.next().flatten());
@@ -751,11 +763,13 @@ impl MonitorSpec {
         let (Some(from), Some(to)) = (secs(from), secs(to)) else {
             return Err(Invalid::at("maintenance_from", "must be HH:MM:SS"));
         };
-        const DAY_MS: i64 = 86_400_000;
-        let day = at.0.div_euclid(DAY_MS);
-        let now = at.0.rem_euclid(DAY_MS) / 1000;
-        // 1970-01-01 was a Thursday; DAYS starts on Monday.
-        let weekday = DAYS[usize::try_from((day + 3).rem_euclid(7)).unwrap_or(0)];
+        let Some(utc) = chrono::DateTime::from_timestamp_millis(at.0) else {
+            return Ok(false);
+        };
+        let local = utc.with_timezone(&zone);
+        let now = i64::from(local.num_seconds_from_midnight());
+        // DAYS starts on Monday.
+        let weekday = DAYS[local.weekday().num_days_from_monday() as usize];
         if !self.maintenance_days.iter().any(|d| d == weekday) {
             return Ok(false);
         }
@@ -881,6 +895,33 @@ fn parse_headers(f: &mut Fields<'_>) -> Vec<RequestHeader> {
         }
     }
     headers
+}
+
+/// `dns_record_type`: for dns monitors, one of A, AAAA, CNAME, MX, TXT, NS (any case; A when not
+/// given). Refused on other types only when the client sent it (`given`), so a PATCH that turns a
+/// dns monitor into another type drops the stored one.
+fn parse_dns_record_type(
+    f: &mut Fields<'_>,
+    given: &Map<String, Value>,
+    monitor_type: Option<MonitorType>,
+) -> Option<DnsRecordType> {
+    const KEY: &str = "dns_record_type";
+    if monitor_type != Some(MonitorType::Dns) {
+        if monitor_type.is_some() && given.get(KEY).is_some_and(|v| !v.is_null()) {
+            f.error(KEY, "is only for dns monitors");
+        }
+        return None;
+    }
+    match f.string(KEY) {
+        None => Some(DnsRecordType::A),
+        Some(s) => {
+            let t = DnsRecordType::parse(s.trim());
+            if t.is_none() {
+                f.error(KEY, "must be one of: A, AAAA, CNAME, MX, TXT, NS");
+            }
+            t
+        }
+    }
 }
 
 fn parse_pass_through(f: &mut Fields<'_>) -> Map<String, Value> {
@@ -1092,6 +1133,42 @@ mod tests {
     }
 
     #[test]
+    fn dns_record_type_reaches_the_probe_target() {
+        let dns = |extra: Value| {
+            let mut v = json!({"monitor_type": "dns", "url": "127.0.0.1", "request_body": "e.com"});
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            MonitorSpec::parse(&input(v), None)
+        };
+        let record_type = |spec: MonitorSpec| match spec.probe_target().unwrap() {
+            ProbeTarget::Dns { record_type, .. } => record_type,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(record_type(dns(json!({})).unwrap()), DnsRecordType::A);
+        for (given, want) in [
+            ("txt", DnsRecordType::Txt),
+            ("AAAA", DnsRecordType::Aaaa),
+            ("Cname", DnsRecordType::Cname),
+            ("mx", DnsRecordType::Mx),
+            ("NS", DnsRecordType::Ns),
+        ] {
+            let spec = dns(json!({"dns_record_type": given})).unwrap();
+            assert_eq!(spec.dns_record_type, Some(want));
+            assert_eq!(spec.attributes()["dns_record_type"], want.as_str());
+            assert_eq!(record_type(spec), want);
+        }
+        let errors = dns(json!({"dns_record_type": "SOA"})).unwrap_err();
+        assert_eq!(fields(&errors), ["dns_record_type"]);
+        let errors = MonitorSpec::parse(
+            &input(json!({"monitor_type": "ping", "url": "h", "dns_record_type": "A"})),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(fields(&errors), ["dns_record_type"]);
+    }
+
+    #[test]
     fn maintenance_windows_are_per_day_and_may_run_overnight() {
         // 2026-01-05 was a Monday.
         let monday = |h: i64, m: i64| Timestamp(1_767_571_200_000 + (h * 3600 + m * 60) * 1000);
@@ -1132,7 +1209,60 @@ mod tests {
         );
 
         let mut elsewhere = night;
-        elsewhere.maintenance_timezone = "Amsterdam".into();
+        elsewhere.maintenance_timezone = "Atlantis".into();
         assert!(elsewhere.in_maintenance(monday(1, 0)).is_err());
+    }
+
+    #[test]
+    fn maintenance_windows_follow_their_time_zone_and_its_daylight_saving_time() {
+        let hour = 3_600_000;
+        // 2026-01-05 and 2026-07-06 were Mondays (00:00 UTC); Amsterdam is UTC+1 in winter
+        // and UTC+2 in summer.
+        let winter = |h: i64| Timestamp(1_767_571_200_000 + h * hour);
+        let summer = |h: i64| Timestamp(1_783_296_000_000 + h * hour);
+        let window = |zone: &str, days: Value| {
+            spec(json!({"monitor_type": "status", "url": "http://a",
+                        "maintenance_from": "22:00:00", "maintenance_to": "02:00:00",
+                        "maintenance_timezone": zone, "maintenance_days": days}))
+        };
+        let every_day = json!(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
+        let amsterdam = window("Amsterdam", every_day.clone());
+        // 20:30 UTC: 21:30 in winter (outside), 22:30 in summer (inside).
+        let half = |t: Timestamp| Timestamp(t.0 + hour / 2);
+        assert_eq!(amsterdam.in_maintenance(half(winter(20))), Ok(false));
+        assert_eq!(amsterdam.in_maintenance(half(summer(20))), Ok(true));
+        // 00:30 UTC: 01:30 in winter (inside), 02:30 in summer (outside).
+        assert_eq!(amsterdam.in_maintenance(half(winter(0))), Ok(true));
+        assert_eq!(amsterdam.in_maintenance(half(summer(0))), Ok(false));
+        // 21:00 UTC is 22:00 in winter, the window's first second.
+        assert_eq!(amsterdam.in_maintenance(winter(21)), Ok(true));
+        assert_eq!(amsterdam.in_maintenance(winter(20)), Ok(false));
+
+        // The day is Amsterdam's: Sunday 23:30 UTC is Monday 00:30 there.
+        let monday_only = window("Amsterdam", json!(["mon"]));
+        assert_eq!(monday_only.in_maintenance(half(winter(-1))), Ok(true));
+        assert_eq!(
+            window("UTC", json!(["mon"])).in_maintenance(half(winter(-1))),
+            Ok(false),
+            "still Sunday in UTC"
+        );
+        // Monday 23:30 UTC is Tuesday 00:30 in Amsterdam, and Tuesday is not listed.
+        assert_eq!(monday_only.in_maintenance(half(winter(23))), Ok(false));
+
+        let iana = window("Europe/Amsterdam", every_day.clone());
+        assert_eq!(iana.maintenance_timezone, "Europe/Amsterdam");
+        assert_eq!(iana.in_maintenance(half(summer(20))), Ok(true));
+        let new_york = window("Eastern Time (US & Canada)", every_day);
+        // 03:00 UTC is 22:00 in New York (UTC-5) on the Sunday before.
+        assert_eq!(new_york.in_maintenance(winter(3)), Ok(true));
+        assert_eq!(new_york.in_maintenance(winter(2)), Ok(false));
+    }
+
+    #[test]
+    fn unknown_maintenance_time_zones_are_refused() {
+        let bad = json!({"monitor_type": "status", "url": "http://a",
+                         "maintenance_timezone": "Atlantis"});
+        let errors = MonitorSpec::parse(&input(bad), None).unwrap_err();
+        assert_eq!(fields(&errors), ["maintenance_timezone"]);
     }
 }

@@ -21,7 +21,7 @@ use crate::domain::metrics::{
     Application, ApplicationUsage, ClientInstance, Counts, LastSeen, MetricHour, MetricKey,
 };
 use crate::domain::monitor::{Monitor, MonitorSpec, MonitorType};
-use crate::domain::probe::{ProbeRecord, Rollup};
+use crate::domain::probe::{DnsRecordType, ProbeRecord, Rollup};
 use crate::domain::segment::{Segment, SegmentSpec};
 use crate::domain::strategy::{Strategy, Variant};
 use crate::domain::token::{ApiToken, TokenKind};
@@ -1266,6 +1266,15 @@ fn monitor_from(row: &AnyRow) -> Result<Monitor> {
             request_body: row.try_get("request_body")?,
             expected_status_codes: from_json(row.try_get::<&str, _>("expected_status_codes")?)?,
             required_keyword: row.try_get("required_keyword")?,
+            dns_record_type: row
+                .try_get::<Option<String>, _>("dns_record_type")?
+                .map(|t| {
+                    DnsRecordType::parse(&t)
+                        .ok_or_else(|| anyhow::anyhow!("stored dns record type {t:?} is unknown"))
+                })
+                .transpose()?
+                // dns rows from before migration 0009 have none: they queried A records.
+                .or((monitor_type == MonitorType::Dns).then_some(DnsRecordType::A)),
             follow_redirects: get_bool(row, "follow_redirects")?,
             remember_cookies: get_bool(row, "remember_cookies")?,
             verify_ssl: get_bool(row, "verify_ssl")?,
@@ -1338,9 +1347,10 @@ impl Writer {
              confirmation_period, recovery_period, http_method, request_headers, request_body, \
              expected_status_codes, required_keyword, follow_redirects, remember_cookies, verify_ssl, \
              ssl_expiration, port, auth_username, auth_password, paused, maintenance_from, maintenance_to, \
-             maintenance_timezone, maintenance_days, pass_through, status, paused_at, created_at, updated_at) \
+             maintenance_timezone, maintenance_days, pass_through, status, paused_at, created_at, updated_at, \
+             dns_record_type) \
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $22, $23, $24, $25, $26, $27, $28, $29) returning monitor_id",
+             $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30) returning monitor_id",
         )
         .bind(spec.monitor_type.as_str())
         .bind(&spec.url)
@@ -1371,6 +1381,7 @@ impl Writer {
         .bind(paused_at.map(Timestamp::millis))
         .bind(now.millis())
         .bind(now.millis())
+        .bind(spec.dns_record_type.map(DnsRecordType::as_str))
         .fetch_one(&mut *self.reader.tx)
         .await?;
         Ok(id)
@@ -1392,7 +1403,7 @@ impl Writer {
              follow_redirects = $14, remember_cookies = $15, verify_ssl = $16, ssl_expiration = $17, port = $18, \
              auth_username = $19, auth_password = $20, paused = $21, maintenance_from = $22, maintenance_to = $23, \
              maintenance_timezone = $24, maintenance_days = $25, pass_through = $26, status = $27, paused_at = $28, \
-             updated_at = $29 where monitor_id = $1",
+             updated_at = $29, dns_record_type = $30 where monitor_id = $1",
         )
         .bind(id)
         .bind(spec.monitor_type.as_str())
@@ -1422,7 +1433,8 @@ impl Writer {
         .bind(to_json(&spec.extra)?)
         .bind(status)
         .bind(paused_at.map(Timestamp::millis))
-        .bind(now.millis());
+        .bind(now.millis())
+        .bind(spec.dns_record_type.map(DnsRecordType::as_str));
         Ok(self.execute(q).await? > 0)
     }
 

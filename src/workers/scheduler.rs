@@ -207,22 +207,15 @@ impl MonitorTask {
         let _stopped = stop.clone().drop_guard();
         let mut ticks = tokio::time::interval_at(self.first, self.every);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
-        let mut timezone_warned = false;
         loop {
             tokio::select! {
                 biased;
                 () = stop.cancelled() => return,
                 _ = ticks.tick() => {}
             }
-            match self.spec.in_maintenance(Timestamp::now()) {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(e) => {
-                    if !timezone_warned {
-                        timezone_warned = true;
-                        tracing::warn!(monitor.id = self.id, error = %e, "maintenance window ignored; checking as usual");
-                    }
-                }
+            // A window validation would refuse (stored before it) does not skip checks.
+            if self.spec.in_maintenance(Timestamp::now()) == Ok(true) {
+                continue;
             }
             let checked = async {
                 let _slot = shared.slots.acquire().await;

@@ -438,3 +438,85 @@ both_backends!(unknown_ids_and_tokens, |app| {
     assert_eq!(status, StatusCode::OK);
     assert!(list_all(app).await.is_empty());
 });
+
+// `dns_record_type` (flagwatch extension, issue 4): dns monitors only, A by default.
+both_backends!(dns_record_type_is_validated_stored_and_returned, |app| {
+    let txt = create(
+        app,
+        json!({"monitor_type": "dns", "url": "127.0.0.1:5353", "request_body": "example.com",
+               "dns_record_type": "txt", "required_keyword": "v=ok"}),
+    )
+    .await;
+    assert_eq!(txt["attributes"]["dns_record_type"], "TXT", "{txt}");
+    let plain = create(
+        app,
+        json!({"monitor_type": "dns", "url": "127.0.0.1", "request_body": "example.com"}),
+    )
+    .await;
+    assert_eq!(plain["attributes"]["dns_record_type"], "A", "{plain}");
+    let http = create(
+        app,
+        json!({"monitor_type": "status", "url": "https://e.com"}),
+    )
+    .await;
+    assert!(http["attributes"]["dns_record_type"].is_null(), "{http}");
+
+    let before = list_all(app).await;
+    assert_eq!(before.len(), 3);
+    let bad = [
+        json!({"monitor_type": "dns", "url": "127.0.0.1", "request_body": "e.com", "dns_record_type": "SOA"}),
+        json!({"monitor_type": "dns", "url": "127.0.0.1", "request_body": "e.com", "dns_record_type": 1}),
+        json!({"monitor_type": "status", "url": "https://e.com", "dns_record_type": "A"}),
+    ];
+    for body in bad {
+        let (status, answer) = bs(app, Method::POST, "/api/v2/monitors", Some(body.clone())).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body} → {answer}"
+        );
+        let errors = answer["errors"].as_object().unwrap();
+        assert_eq!(
+            errors.keys().collect::<Vec<_>>(),
+            ["dns_record_type"],
+            "{answer}"
+        );
+        assert!(errors["dns_record_type"][0].is_string(), "{answer}");
+    }
+    let txt_path = format!("/api/v2/monitors/{}", txt["id"].as_str().unwrap());
+    let http_path = format!("/api/v2/monitors/{}", http["id"].as_str().unwrap());
+    for (path, patch) in [
+        (&txt_path, json!({"dns_record_type": "PTR"})),
+        (&http_path, json!({"dns_record_type": "MX"})),
+    ] {
+        let (status, answer) = bs(app, Method::PATCH, path, Some(patch)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert!(answer["errors"]["dns_record_type"].is_array(), "{answer}");
+    }
+    assert_eq!(list_all(app).await, before, "nothing stored changed");
+
+    // PATCH changes it; turning the monitor into another type drops it.
+    let (status, answer) = bs(
+        app,
+        Method::PATCH,
+        &txt_path,
+        Some(json!({"dns_record_type": "mx"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["data"]["attributes"]["dns_record_type"], "MX");
+    let (_, answer) = bs(app, Method::GET, &txt_path, None).await;
+    assert_eq!(answer["data"]["attributes"]["dns_record_type"], "MX");
+    let (status, answer) = bs(
+        app,
+        Method::PATCH,
+        &txt_path,
+        Some(json!({"monitor_type": "tcp", "url": "db.internal", "port": 5432})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(
+        answer["data"]["attributes"]["dns_record_type"].is_null(),
+        "{answer}"
+    );
+});
