@@ -19,8 +19,8 @@ use crate::domain::heartbeat::{Heartbeat, Ping};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Admin;
-use crate::http::monitors::{BsError, BsJson, BsResult, base_url, query_error};
-use crate::service::monitors::{DEFAULT_PER_PAGE, MAX_PER_PAGE, monitor_not_found};
+use crate::http::monitors::{BsError, BsJson, BsQuery, BsResult, base_url, paginated};
+use crate::service::monitors::monitor_not_found;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -52,44 +52,20 @@ async fn list(
     headers: HeaderMap,
     uri: Uri,
 ) -> BsResult<Response> {
-    let pairs = crate::http::admin::query_pairs(uri.query());
-    let number = |key: &str, default: i64| -> Result<i64, BsError> {
-        match pairs.iter().rev().find(|(k, _)| k == key) {
-            None => Ok(default),
-            Some((_, v)) => v
-                .trim()
-                .parse::<i64>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| query_error(format!("{key} must be a positive integer"))),
-        }
-    };
-    let page = number("page", 1)?;
-    let per_page = number("per_page", DEFAULT_PER_PAGE)?.min(MAX_PER_PAGE);
+    let (page, per_page) = BsQuery::new(&uri).paging()?;
     let found = s.service.list_heartbeats(page, per_page).await?;
-    let last = ((found.total + per_page - 1) / per_page).max(1);
-    let link = |p: i64| -> String {
-        let mut query = format!("page={p}");
-        if per_page != DEFAULT_PER_PAGE {
-            query.push_str(&format!("&per_page={per_page}"));
-        }
-        format!("{}/api/v2/heartbeats?{query}", base_url(&headers))
-    };
     let data: Vec<Value> = found
         .heartbeats
         .iter()
         .map(|h| resource(h, &headers))
         .collect();
-    Ok(axum::Json(json!({
-        "data": data,
-        "pagination": {
-            "first": link(1),
-            "last": link(last),
-            "prev": (page > 1).then(|| link((page - 1).min(last))),
-            "next": (page < last).then(|| link(page + 1)),
-        },
-    }))
-    .into_response())
+    Ok(paginated(
+        &headers,
+        "/api/v2/heartbeats",
+        &data,
+        (page, per_page, found.total),
+        &[],
+    ))
 }
 
 async fn create(

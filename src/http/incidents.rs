@@ -18,8 +18,8 @@ use crate::domain::incident::{Incident, IncidentFilter};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Admin;
-use crate::http::monitors::{BsError, BsResult, base_url, query_error};
-use crate::service::monitors::{DEFAULT_PER_PAGE, MAX_PER_PAGE, monitor_not_found};
+use crate::http::monitors::{BsError, BsQuery, BsResult, paginated, query_error};
+use crate::service::monitors::monitor_not_found;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -99,27 +99,9 @@ async fn list(
     headers: HeaderMap,
     uri: Uri,
 ) -> BsResult<Response> {
-    let pairs = crate::http::admin::query_pairs(uri.query());
-    let last_value = |key: &str| {
-        pairs
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-    };
-    let number = |key: &str, default: i64| -> Result<i64, BsError> {
-        match last_value(key) {
-            None => Ok(default),
-            Some(v) => v
-                .trim()
-                .parse::<i64>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| query_error(format!("{key} must be a positive integer"))),
-        }
-    };
-    let page = number("page", 1)?;
-    let per_page = number("per_page", DEFAULT_PER_PAGE)?.min(MAX_PER_PAGE);
+    let q = BsQuery::new(&uri);
+    let last_value = |key: &str| q.last(key);
+    let (page, per_page) = q.paging()?;
     let monitor_id = last_value("monitor_id")
         .map(|v| {
             v.trim()
@@ -154,31 +136,18 @@ async fn list(
     };
     let found = s.service.list_incidents(&filter, page, per_page).await?;
 
-    let last = ((found.total + per_page - 1) / per_page).max(1);
-    let link = |p: i64| -> String {
-        let mut query: Vec<(&str, String)> = vec![("page", p.to_string())];
-        if per_page != DEFAULT_PER_PAGE {
-            query.push(("per_page", per_page.to_string()));
-        }
-        for key in ["monitor_id", "from", "to", "resolved"] {
-            if let Some(v) = last_value(key) {
-                query.push((key, v));
-            }
-        }
-        let query = serde_urlencoded::to_string(&query).unwrap_or_default();
-        format!("{}/api/v2/incidents?{query}", base_url(&headers))
-    };
     let data: Vec<Value> = found.incidents.iter().map(resource).collect();
-    let body = json!({
-        "data": data,
-        "pagination": {
-            "first": link(1),
-            "last": link(last),
-            "prev": (page > 1).then(|| link((page - 1).min(last))),
-            "next": (page < last).then(|| link(page + 1)),
-        },
-    });
-    Ok(axum::Json(body).into_response())
+    let filters: Vec<(&str, String)> = ["monitor_id", "from", "to", "resolved"]
+        .into_iter()
+        .filter_map(|key| last_value(key).map(|v| (key, v)))
+        .collect();
+    Ok(paginated(
+        &headers,
+        "/api/v2/incidents",
+        &data,
+        (page, per_page, found.total),
+        &filters,
+    ))
 }
 
 async fn get_one(

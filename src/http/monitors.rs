@@ -138,49 +138,84 @@ async fn list(
     headers: HeaderMap,
     uri: Uri,
 ) -> BsResult<Response> {
-    let pairs = crate::http::admin::query_pairs(uri.query());
-    let last_value = |key: &str| {
-        pairs
+    let q = BsQuery::new(&uri);
+    let (page, per_page) = q.paging()?;
+    let filter = MonitorFilter {
+        url: q.last("url"),
+        pronounceable_name: q.last("pronounceable_name"),
+    };
+    let found = s.service.list_monitors(&filter, page, per_page).await?;
+    let data: Vec<Value> = found.monitors.iter().map(resource).collect();
+    let mut filters = Vec::new();
+    if let Some(url) = &filter.url {
+        filters.push(("url", url.clone()));
+    }
+    if let Some(name) = &filter.pronounceable_name {
+        filters.push(("pronounceable_name", name.clone()));
+    }
+    Ok(paginated(
+        &headers,
+        "/api/v2/monitors",
+        &data,
+        (page, per_page, found.total),
+        &filters,
+    ))
+}
+
+/// The query string of a Better Stack call; of a repeated key, the last value wins.
+pub(super) struct BsQuery(Vec<(String, String)>);
+
+impl BsQuery {
+    pub(super) fn new(uri: &Uri) -> Self {
+        Self(crate::http::admin::query_pairs(uri.query()))
+    }
+
+    pub(super) fn last(&self, key: &str) -> Option<String> {
+        self.0
             .iter()
             .rev()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.clone())
-    };
-    let number = |key: &str, default: i64| -> Result<i64, BsError> {
-        match last_value(key) {
-            None => Ok(default),
-            Some(v) => v
-                .trim()
-                .parse::<i64>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| query_error(format!("{key} must be a positive integer"))),
-        }
-    };
-    let page = number("page", 1)?;
-    let per_page = number("per_page", DEFAULT_PER_PAGE)?.min(MAX_PER_PAGE);
-    let filter = MonitorFilter {
-        url: last_value("url"),
-        pronounceable_name: last_value("pronounceable_name"),
-    };
-    let found = s.service.list_monitors(&filter, page, per_page).await?;
+    }
 
-    let last = ((found.total + per_page - 1) / per_page).max(1);
+    /// `page` (from 1) and `per_page` (default 50, at most 250); 400 if not positive integers.
+    pub(super) fn paging(&self) -> Result<(i64, i64), BsError> {
+        let number = |key: &str, default: i64| -> Result<i64, BsError> {
+            match self.last(key) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| query_error(format!("{key} must be a positive integer"))),
+            }
+        };
+        Ok((
+            number("page", 1)?,
+            number("per_page", DEFAULT_PER_PAGE)?.min(MAX_PER_PAGE),
+        ))
+    }
+}
+
+/// A JSON:API list page with Better Stack's `pagination` links to `path`, which keep `filters`.
+pub(super) fn paginated(
+    headers: &HeaderMap,
+    path: &str,
+    data: &[Value],
+    (page, per_page, total): (i64, i64, i64),
+    filters: &[(&str, String)],
+) -> Response {
+    let last = ((total + per_page - 1) / per_page).max(1);
     let link = |p: i64| -> String {
         let mut query: Vec<(&str, String)> = vec![("page", p.to_string())];
         if per_page != DEFAULT_PER_PAGE {
             query.push(("per_page", per_page.to_string()));
         }
-        if let Some(url) = &filter.url {
-            query.push(("url", url.clone()));
-        }
-        if let Some(name) = &filter.pronounceable_name {
-            query.push(("pronounceable_name", name.clone()));
-        }
+        query.extend(filters.iter().cloned());
         let query = serde_urlencoded::to_string(&query).unwrap_or_default();
-        format!("{}/api/v2/monitors?{query}", base_url(&headers))
+        format!("{}{path}?{query}", base_url(headers))
     };
-    let data: Vec<Value> = found.monitors.iter().map(resource).collect();
     let body = json!({
         "data": data,
         "pagination": {
@@ -190,7 +225,7 @@ async fn list(
             "next": (page < last).then(|| link(page + 1)),
         },
     });
-    Ok(axum::Json(body).into_response())
+    axum::Json(body).into_response()
 }
 
 /// `scheme://host` as the client reached us (`X-Forwarded-Proto` honoured for the scheme).
@@ -272,20 +307,12 @@ async fn sla(
     uri: Uri,
 ) -> BsResult<Response> {
     let id = monitor_id(&id)?;
-    let pairs = crate::http::admin::query_pairs(uri.query());
-    let last_value = |key: &str| {
-        pairs
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-    };
-    let from = last_value("from")
+    let q = BsQuery::new(&uri);
+    let from = q
+        .last("from")
         .map(|v| sla_date("from", &v, false))
         .transpose()?;
-    let to = last_value("to")
-        .map(|v| sla_date("to", &v, true))
-        .transpose()?;
+    let to = q.last("to").map(|v| sla_date("to", &v, true)).transpose()?;
     if let (Some(f), Some(t)) = (from, to)
         && f >= t
     {
