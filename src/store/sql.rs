@@ -1332,27 +1332,13 @@ impl Reader {
     }
 }
 
-impl Writer {
-    /// Stores a new monitor with `status`; returns its id.
-    pub async fn insert_monitor(
-        &mut self,
-        spec: &MonitorSpec,
-        status: &str,
-        paused_at: Option<Timestamp>,
-        now: Timestamp,
-    ) -> Result<i64> {
-        self.writes += 1;
-        let id: i64 = sqlx::query_scalar(
-            "insert into monitor (monitor_type, url, pronounceable_name, check_frequency, request_timeout, \
-             confirmation_period, recovery_period, http_method, request_headers, request_body, \
-             expected_status_codes, required_keyword, follow_redirects, remember_cookies, verify_ssl, \
-             ssl_expiration, port, auth_username, auth_password, paused, maintenance_from, maintenance_to, \
-             maintenance_timezone, maintenance_days, pass_through, status, paused_at, created_at, updated_at, \
-             dns_record_type) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30) returning monitor_id",
-        )
-        .bind(spec.monitor_type.as_str())
+/// Binds a monitor's configuration columns, in the order `insert_monitor` and
+/// `update_monitor` both list them ($1..$26).
+fn bind_monitor_spec<'q>(
+    q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
+    spec: &'q MonitorSpec,
+) -> Result<sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>> {
+    Ok(q.bind(spec.monitor_type.as_str())
         .bind(&spec.url)
         .bind(&spec.pronounceable_name)
         .bind(spec.check_frequency)
@@ -1377,14 +1363,37 @@ impl Writer {
         .bind(&spec.maintenance_timezone)
         .bind(to_json(&spec.maintenance_days)?)
         .bind(to_json(&spec.extra)?)
-        .bind(status)
-        .bind(paused_at.map(Timestamp::millis))
-        .bind(now.millis())
-        .bind(now.millis())
-        .bind(spec.dns_record_type.map(DnsRecordType::as_str))
-        .fetch_one(&mut *self.reader.tx)
-        .await?;
-        Ok(id)
+        .bind(spec.dns_record_type.map(DnsRecordType::as_str)))
+}
+
+impl Writer {
+    /// Stores a new monitor with `status`; returns its id.
+    pub async fn insert_monitor(
+        &mut self,
+        spec: &MonitorSpec,
+        status: &str,
+        paused_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<i64> {
+        self.writes += 1;
+        let q = sqlx::query(
+            "insert into monitor (monitor_type, url, pronounceable_name, check_frequency, request_timeout, \
+             confirmation_period, recovery_period, http_method, request_headers, request_body, \
+             expected_status_codes, required_keyword, follow_redirects, remember_cookies, verify_ssl, \
+             ssl_expiration, port, auth_username, auth_password, paused, maintenance_from, maintenance_to, \
+             maintenance_timezone, maintenance_days, pass_through, dns_record_type, status, paused_at, \
+             created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+             $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30) returning monitor_id",
+        );
+        let row = bind_monitor_spec(q, spec)?
+            .bind(status)
+            .bind(paused_at.map(Timestamp::millis))
+            .bind(now.millis())
+            .bind(now.millis())
+            .fetch_one(&mut *self.reader.tx)
+            .await?;
+        Ok(row.try_get("monitor_id")?)
     }
 
     /// Replaces a monitor's configuration and status; false if there is no such monitor.
@@ -1396,45 +1405,21 @@ impl Writer {
         paused_at: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<bool> {
+        // The spec's columns come first ($1..$26, as in insert_monitor); the id is $30.
         let q = sqlx::query(
-            "update monitor set monitor_type = $2, url = $3, pronounceable_name = $4, check_frequency = $5, \
-             request_timeout = $6, confirmation_period = $7, recovery_period = $8, http_method = $9, \
-             request_headers = $10, request_body = $11, expected_status_codes = $12, required_keyword = $13, \
-             follow_redirects = $14, remember_cookies = $15, verify_ssl = $16, ssl_expiration = $17, port = $18, \
-             auth_username = $19, auth_password = $20, paused = $21, maintenance_from = $22, maintenance_to = $23, \
-             maintenance_timezone = $24, maintenance_days = $25, pass_through = $26, status = $27, paused_at = $28, \
-             updated_at = $29, dns_record_type = $30 where monitor_id = $1",
-        )
-        .bind(id)
-        .bind(spec.monitor_type.as_str())
-        .bind(&spec.url)
-        .bind(&spec.pronounceable_name)
-        .bind(spec.check_frequency)
-        .bind(spec.request_timeout)
-        .bind(spec.confirmation_period)
-        .bind(spec.recovery_period)
-        .bind(&spec.http_method)
-        .bind(to_json(&spec.request_headers)?)
-        .bind(&spec.request_body)
-        .bind(to_json(&spec.expected_status_codes)?)
-        .bind(&spec.required_keyword)
-        .bind(spec.follow_redirects)
-        .bind(spec.remember_cookies)
-        .bind(spec.verify_ssl)
-        .bind(spec.ssl_expiration)
-        .bind(spec.port.map(i64::from))
-        .bind(&spec.auth_username)
-        .bind(&spec.auth_password)
-        .bind(spec.paused)
-        .bind(&spec.maintenance_from)
-        .bind(&spec.maintenance_to)
-        .bind(&spec.maintenance_timezone)
-        .bind(to_json(&spec.maintenance_days)?)
-        .bind(to_json(&spec.extra)?)
-        .bind(status)
-        .bind(paused_at.map(Timestamp::millis))
-        .bind(now.millis())
-        .bind(spec.dns_record_type.map(DnsRecordType::as_str));
+            "update monitor set monitor_type = $1, url = $2, pronounceable_name = $3, check_frequency = $4, \
+             request_timeout = $5, confirmation_period = $6, recovery_period = $7, http_method = $8, \
+             request_headers = $9, request_body = $10, expected_status_codes = $11, required_keyword = $12, \
+             follow_redirects = $13, remember_cookies = $14, verify_ssl = $15, ssl_expiration = $16, port = $17, \
+             auth_username = $18, auth_password = $19, paused = $20, maintenance_from = $21, maintenance_to = $22, \
+             maintenance_timezone = $23, maintenance_days = $24, pass_through = $25, dns_record_type = $26, \
+             status = $27, paused_at = $28, updated_at = $29 where monitor_id = $30",
+        );
+        let q = bind_monitor_spec(q, spec)?
+            .bind(status)
+            .bind(paused_at.map(Timestamp::millis))
+            .bind(now.millis())
+            .bind(id);
         Ok(self.execute(q).await? > 0)
     }
 
