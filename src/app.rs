@@ -17,6 +17,7 @@ use crate::service::Service;
 use crate::store;
 use crate::workers::heartbeats::run_heartbeat_check;
 use crate::workers::metrics::run_metrics_flush;
+use crate::workers::notifications::{NotificationConfig, run_notifications};
 use crate::workers::results::run_results_flush;
 use crate::workers::scheduler::{SchedulerConfig, run_scheduler};
 use crate::workers::{Supervisor, snapshot::run_snapshot_refresh, tokens::run_token_refresh};
@@ -121,6 +122,15 @@ impl App {
         supervisor.spawn("heartbeat-check", move |cancel| {
             run_heartbeat_check(svc, crate::workers::heartbeats::CHECK_EVERY, cancel)
         });
+        let svc = service.clone();
+        let notifications = notification_config(&config);
+        let sender = Arc::new(
+            crate::notify::Sender::new(notifications.timeout)
+                .context("could not set up the notification HTTP client")?,
+        );
+        supervisor.spawn("notifications", move |cancel| {
+            run_notifications(svc, sender, notifications, cancel)
+        });
 
         let http_config = HttpConfig {
             max_body_bytes: config.max_body_bytes,
@@ -160,6 +170,26 @@ impl App {
         service.store().close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// The delivery worker's settings, from `NOTIFICATION_*`.
+fn notification_config(config: &Config) -> NotificationConfig {
+    let timeout = Duration::from_secs(config.notification_timeout_secs.max(1));
+    NotificationConfig {
+        concurrency: config.notification_concurrency.max(1),
+        retry: crate::notify::RetryPolicy {
+            base: Duration::from_millis(config.notification_retry_base_ms.max(1)),
+            max_attempts: i64::from(config.notification_max_attempts.max(1)),
+        },
+        timeout,
+        sweep_every: Duration::from_secs(5),
+        // Within the supervisor's deadline, so abandoned sends are released before the pool closes.
+        drain: config
+            .shutdown_timeout()
+            .saturating_sub(Duration::from_secs(1))
+            .min(timeout + Duration::from_secs(1)),
+        retention_days: config.notification_log_retention_days.max(1),
     }
 }
 

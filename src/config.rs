@@ -132,6 +132,28 @@ pub struct Config {
     /// Days raw check results (and their per-minute roll-ups) are kept; hourly roll-ups are kept for good.
     #[arg(long, env = "PROBE_RESULTS_RETENTION_DAYS", default_value_t = 7)]
     pub probe_results_retention_days: u32,
+
+    /// Seconds one notification request (Slack, webhook, PagerDuty) may take before it counts
+    /// as timed out and is retried.
+    #[arg(long, env = "NOTIFICATION_TIMEOUT_SECS", default_value_t = 10)]
+    pub notification_timeout_secs: u64,
+
+    /// Milliseconds before the first retry of a notification; each further retry waits twice
+    /// as long (at most 15 minutes), unless the receiver sent `Retry-After`.
+    #[arg(long, env = "NOTIFICATION_RETRY_BASE_MS", default_value_t = 2000)]
+    pub notification_retry_base_ms: u64,
+
+    /// Attempts per notification (the first included) before it is marked failed.
+    #[arg(long, env = "NOTIFICATION_MAX_ATTEMPTS", default_value_t = 12)]
+    pub notification_max_attempts: u32,
+
+    /// Notification requests in flight at once.
+    #[arg(long, env = "NOTIFICATION_CONCURRENCY", default_value_t = 16)]
+    pub notification_concurrency: usize,
+
+    /// Days delivered and failed notifications stay in the delivery log.
+    #[arg(long, env = "NOTIFICATION_LOG_RETENTION_DAYS", default_value_t = 30)]
+    pub notification_log_retention_days: u32,
 }
 
 impl Config {

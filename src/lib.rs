@@ -19,6 +19,8 @@ pub mod app;
 pub mod config;
 /// The wire: axum routers and extractors.
 pub mod http;
+/// Sending notices: Slack, signed webhook and PagerDuty bodies, one HTTP client, the retry policy.
+pub mod notify;
 /// Uptime checks: HTTP, TCP, UDP, DNS and ICMP against real targets; no scheduling, no storage.
 pub mod probes;
 /// Logging.

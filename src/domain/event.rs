@@ -1,5 +1,6 @@
 //! The audit log. Every change appends events named as Unleash names them, in the same
-//! transaction as the change; the highest event id is the configuration revision.
+//! transaction as the change; the highest id among the events that change what SDKs are
+//! served ([`moves_revision`]) is the configuration revision.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -71,6 +72,49 @@ pub mod kind {
     pub const HEARTBEAT_CREATED: &str = "heartbeat-created";
     pub const HEARTBEAT_UPDATED: &str = "heartbeat-updated";
     pub const HEARTBEAT_DELETED: &str = "heartbeat-deleted";
+    pub const NOTIFICATION_CHANNEL_CREATED: &str = "notification-channel-created";
+    pub const NOTIFICATION_CHANNEL_UPDATED: &str = "notification-channel-updated";
+    pub const NOTIFICATION_CHANNEL_DELETED: &str = "notification-channel-deleted";
+    pub const GUARD_CREATED: &str = "guard-created";
+    pub const GUARD_UPDATED: &str = "guard-updated";
+    pub const GUARD_DELETED: &str = "guard-deleted";
+    /// A guard fired: its trip opened (the flags it switched off have their own events).
+    pub const GUARD_TRIPPED: &str = "guard-tripped";
+    /// A guard's signal recovered and its trip ended, with the `on_recovery` outcome.
+    pub const GUARD_RECOVERED: &str = "guard-recovered";
+    pub const WEBHOOK_SOURCE_CREATED: &str = "webhook-source-created";
+    pub const WEBHOOK_SOURCE_DELETED: &str = "webhook-source-deleted";
+    pub const WEBHOOK_SOURCE_SECRET_ROTATED: &str = "webhook-source-secret-rotated";
+    /// A Better Stack delivery accepted (not a duplicate), with what it did.
+    pub const BETTERSTACK_WEBHOOK_RECEIVED: &str = "betterstack-webhook-received";
+}
+
+/// Event types that change what SDKs are served although they name no flag: segments, whose
+/// constraints SDKs get inlined into the strategies that use them or listed beside them.
+pub const REVISION_TYPES_WITHOUT_FEATURE: [&str; 3] = [
+    kind::SEGMENT_CREATED,
+    kind::SEGMENT_UPDATED,
+    kind::SEGMENT_DELETED,
+];
+
+/// Whether an event moves the configuration revision, the number in every SDK's ETag and
+/// the id of every streaming/delta update: the one place that decides it.
+///
+/// As Unleash's `getMaxRevisionId`: events about a flag (a `feature_name`) and segment
+/// events. Nothing else changes the client API's output, which is built from live flags and
+/// segments only (`snapshot::Snapshot`): not projects (a token or `?project=` only selects
+/// flags by their project), not environments (a flag with no state in an environment is
+/// served disabled there, exactly as in one that does not exist yet), not tag types or API
+/// tokens (the token picks the query, the snapshot answers it), and not monitors, incidents,
+/// heartbeats, guards or notification bookkeeping. Were those to count, every SDK would
+/// download every flag again, and every stream would wake, on each monitor status change.
+/// So an event that does not change a flag must not set `feature_name` (put the flag in its
+/// `data`); a flag change by anyone (a person, a guard) sets it.
+///
+/// The store's revision query, and the partial index it runs on
+/// (`migrations/*/0013_event_revision.sql`), say the same in SQL; a test keeps them in step.
+pub fn moves_revision(event_type: &str, feature_name: Option<&str>) -> bool {
+    feature_name.is_some() || REVISION_TYPES_WITHOUT_FEATURE.contains(&event_type)
 }
 
 /// An event about to be written.

@@ -3,18 +3,21 @@
 
 pub mod event;
 pub mod feature;
+pub mod guard;
 pub mod heartbeat;
 pub mod incident;
 pub mod invalid;
 pub mod metrics;
 pub mod monitor;
 pub mod name;
+pub mod notification;
 pub mod probe;
 pub mod segment;
 pub mod strategy;
 pub mod timestamp;
 pub mod timezone;
 pub mod token;
+pub mod webhook;
 
 pub use invalid::Invalid;
 pub use timestamp::Timestamp;

@@ -186,6 +186,9 @@ pub struct MonitorSpec {
     pub maintenance_days: Vec<String>,
     /// The [`PASS_THROUGH`] attributes given, as given.
     pub extra: Map<String, Value>,
+    /// Notification channel ids told about this monitor's incidents (flagwatch extension:
+    /// Better Stack has none). Whether they exist is the service's check.
+    pub notification_channels: Vec<i64>,
 }
 
 /// A stored monitor.
@@ -523,6 +526,7 @@ impl MonitorSpec {
         };
 
         let extra = parse_pass_through(&mut f);
+        let notification_channels = parse_channel_ids(&mut f);
 
         match monitor_type {
             Some(monitor_type) if f.errors.is_empty() => Ok(Self {
@@ -552,6 +556,7 @@ impl MonitorSpec {
                 maintenance_timezone,
                 maintenance_days,
                 extra,
+                notification_channels,
             }),
             _ => Err(f.errors),
         }
@@ -600,6 +605,10 @@ impl MonitorSpec {
             self.maintenance_timezone.clone().into(),
         );
         put("maintenance_days", self.maintenance_days.clone().into());
+        put(
+            "notification_channels",
+            self.notification_channels.clone().into(),
+        );
         for (k, v) in &self.extra {
             m.insert(k.clone(), v.clone());
         }
@@ -920,6 +929,45 @@ fn parse_dns_record_type(
                 f.error(KEY, "must be one of: A, AAAA, CNAME, MX, TXT, NS");
             }
             t
+        }
+    }
+}
+
+/// `notification_channels`: a list of channel ids (numbers, or numeric strings as Better
+/// Stack sends ids), duplicates dropped.
+fn parse_channel_ids(f: &mut Fields<'_>) -> Vec<i64> {
+    const KEY: &str = "notification_channels";
+    const MAX_CHANNELS: usize = 100;
+    let Some(value) = f.get(KEY) else {
+        return Vec::new();
+    };
+    let ids: Option<Vec<i64>> = match value {
+        Value::Array(items) => items
+            .iter()
+            .map(|v| match v {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            })
+            .map(|id| id.filter(|id| *id > 0))
+            .collect(),
+        _ => None,
+    };
+    match ids {
+        Some(ids) if ids.len() > MAX_CHANNELS => {
+            f.error(
+                KEY,
+                format!("must name at most {MAX_CHANNELS} notification channels"),
+            );
+            Vec::new()
+        }
+        Some(ids) => {
+            let mut seen = std::collections::HashSet::new();
+            ids.into_iter().filter(|id| seen.insert(*id)).collect()
+        }
+        None => {
+            f.error(KEY, "must be an array of notification channel ids");
+            Vec::new()
         }
     }
 }

@@ -13,6 +13,7 @@ mod incidents;
 mod monitors;
 mod ofrep;
 mod streaming;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,6 +61,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .merge(monitors::router())
         .merge(incidents::router())
         .merge(heartbeats::router())
+        .merge(webhooks::router())
         .fallback(not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(refuse_unreadable_uri))

@@ -123,6 +123,7 @@ impl Service {
     pub async fn delete_heartbeat(&self, actor: &Actor, id: i64) -> Result<()> {
         let mut tx = self.store.write().await?;
         let before = require_heartbeat(&mut tx, id).await?;
+        crate::service::guards::refuse_if_guarded(&mut tx, id).await?;
         tx.delete_heartbeat(id).await?;
         tx.append_event(
             &NewEvent::new(kind::HEARTBEAT_DELETED, actor).pre_data(before.audit_view()),

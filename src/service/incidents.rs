@@ -16,7 +16,10 @@ use crate::domain::incident::{
 };
 use crate::domain::probe::{Cause, ProbeResult};
 use crate::service::monitors::{MAX_PER_PAGE, monitor_not_found};
+use crate::domain::notification::{IncidentRef, MonitorRef, Notice, NoticeKind};
+use crate::service::guards::GuardCause;
 use crate::service::{Result, Service, ServiceError};
+use crate::store::Reader;
 
 /// How many status changes a slow subscriber may fall behind before it misses some
 /// (it then gets `RecvError::Lagged`).
@@ -122,6 +125,34 @@ impl Service {
                 };
                 let id = tx.open_incident(&incident).await?;
                 next.open_incident = Some(id);
+                // The kill switch, in the transaction that opens the incident.
+                let monitor = monitor_ref(&mut tx, monitor_id).await?;
+                let cause = GuardCause {
+                    reason: format!("{} is down: {}", monitor.name, incident.cause),
+                    incident_id: Some(id),
+                    external_incident: None,
+                    monitor: Some(monitor.clone()),
+                    at,
+                };
+                let guards = tx.guards_watching_monitor(monitor_id).await?;
+                let outcomes = self.trip_guards(&mut tx, &guards, &cause).await?;
+                let notice = Notice {
+                    kind: NoticeKind::IncidentOpened,
+                    summary: cause.reason.clone(),
+                    incident: Some(IncidentRef {
+                        id: id.to_string(),
+                        started_at: at,
+                        resolved_at: None,
+                        cause: incident.cause.clone(),
+                    }),
+                    monitor: Some(monitor),
+                    guard: None,
+                    flags: outcomes.iter().flat_map(|o| o.changed.clone()).collect(),
+                    at,
+                    dedup_key: format!("flagwatch-incident-{id}"),
+                };
+                let channels = self.monitor_channels(&mut tx, monitor_id).await?;
+                self.queue_notice(&mut tx, &channels, &notice).await?;
                 incident_event = Some(NewEvent::new(kind::INCIDENT_OPENED, &actor).data(json!({
                     "id": id,
                     "monitor_id": monitor_id,
@@ -134,6 +165,34 @@ impl Service {
             Transition::Recovered => {
                 if let Some(id) = state.open_incident {
                     tx.resolve_incident(id, at).await?;
+                    let monitor = monitor_ref(&mut tx, monitor_id).await?;
+                    let cause = GuardCause {
+                        reason: format!("{} is up again", monitor.name),
+                        incident_id: Some(id),
+                        external_incident: None,
+                        monitor: Some(monitor.clone()),
+                        at,
+                    };
+                    let guards = tx.guards_watching_monitor(monitor_id).await?;
+                    let outcomes = self.recover_guards(&mut tx, &guards, &cause).await?;
+                    let started = tx.incident(id).await?;
+                    let notice = Notice {
+                        kind: NoticeKind::IncidentResolved,
+                        summary: cause.reason.clone(),
+                        incident: started.map(|i| IncidentRef {
+                            id: id.to_string(),
+                            started_at: i.started_at,
+                            resolved_at: Some(at),
+                            cause: i.cause,
+                        }),
+                        monitor: Some(monitor),
+                        guard: None,
+                        flags: outcomes.iter().flat_map(|o| o.changed.clone()).collect(),
+                        at,
+                        dedup_key: format!("flagwatch-incident-{id}"),
+                    };
+                    let channels = self.monitor_channels(&mut tx, monitor_id).await?;
+                    self.queue_notice(&mut tx, &channels, &notice).await?;
                     incident_event =
                         Some(NewEvent::new(kind::INCIDENT_RESOLVED, &actor).data(json!({
                             "id": id,
@@ -236,5 +295,29 @@ impl Service {
             .incident(id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(monitor_not_found(id)))
+    }
+}
+
+/// The monitor (or heartbeat) as notices name it.
+async fn monitor_ref(r: &mut Reader, monitor_id: i64) -> Result<MonitorRef> {
+    if let Some(m) = r.monitor(monitor_id).await? {
+        let name = if m.spec.pronounceable_name.is_empty() {
+            m.spec.url.clone()
+        } else {
+            m.spec.pronounceable_name.clone()
+        };
+        return Ok(MonitorRef {
+            id: monitor_id,
+            name,
+            target: m.spec.url,
+        });
+    }
+    match r.heartbeat(monitor_id).await? {
+        Some(h) => Ok(MonitorRef {
+            id: monitor_id,
+            name: h.spec.name,
+            target: "heartbeat".to_string(),
+        }),
+        None => Err(ServiceError::NotFound(monitor_not_found(monitor_id))),
     }
 }

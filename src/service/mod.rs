@@ -5,17 +5,20 @@
 
 mod events;
 pub mod features;
+pub mod guards;
 pub mod heartbeats;
 mod import;
 pub mod incidents;
 pub mod metrics;
 pub mod monitors;
+pub mod notifications;
 pub mod probe_results;
 pub mod projects;
 mod segments;
 pub mod strategies;
 mod tags;
 pub mod tokens;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -74,6 +77,8 @@ pub struct Service {
     monitor_changes: tokio::sync::watch::Sender<u64>,
     /// Check results waiting to be written by `workers::results`.
     probe_results: probe_results::ResultBuffer,
+    /// Wakes `workers::notifications` when a commit queued notices.
+    outbox: notifications::Outbox,
 }
 
 impl Service {
@@ -87,6 +92,7 @@ impl Service {
             status_changes: incidents::status_channel(),
             monitor_changes: tokio::sync::watch::Sender::new(0),
             probe_results: probe_results::ResultBuffer::default(),
+            outbox: notifications::Outbox::default(),
         });
         service.refresh_tokens().await?;
         Ok(service)
@@ -101,11 +107,17 @@ impl Service {
         &self.snapshots
     }
 
-    /// Commits `tx` and, if it wrote events, brings the snapshot up to the new revision. A
+    /// Commits `tx` and, if it moved the revision (wrote a flag or segment event, see
+    /// `domain::event::moves_revision`), brings the snapshot up to the new revision. A
     /// failed reload is logged, not returned: the change is committed, and the periodic
     /// refresh will pick it up.
     async fn commit(&self, tx: Writer) -> Result<()> {
-        if let Some(revision) = tx.commit().await?
+        let queued_notices = tx.queued_notices();
+        let revision = tx.commit().await?;
+        if queued_notices {
+            self.outbox.wake();
+        }
+        if let Some(revision) = revision
             && let Err(e) = self.snapshots.refresh_to(revision).await
         {
             tracing::warn!(error = %e, revision, "committed, but the snapshot could not be reloaded yet");

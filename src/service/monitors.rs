@@ -8,6 +8,7 @@ use tokio::sync::watch;
 use crate::domain::Timestamp;
 use crate::domain::event::{Actor, NewEvent, kind};
 use crate::domain::monitor::{Monitor, MonitorInput, MonitorSpec, status};
+use crate::service::notifications::unknown_channels;
 use crate::service::{Result, Service, ServiceError};
 use crate::store::{MonitorFilter, Reader};
 
@@ -78,6 +79,7 @@ impl Service {
             (status::PENDING, None)
         };
         let mut tx = self.store.write().await?;
+        self.require_monitor_channels(&mut tx, &spec).await?;
         let id = tx.insert_monitor(&spec, status, paused_at, now).await?;
         let monitor = require_monitor(&mut tx, id).await?;
         tx.append_event(&NewEvent::new(kind::MONITOR_CREATED, actor).data(monitor.audit_view()))
@@ -99,6 +101,7 @@ impl Service {
         let before = require_monitor(&mut tx, id).await?;
         let spec =
             MonitorSpec::parse(input, Some(&before.spec)).map_err(ServiceError::InvalidFields)?;
+        self.require_monitor_channels(&mut tx, &spec).await?;
         let now = Timestamp::now();
         let (status, paused_at) = match (before.spec.paused, spec.paused) {
             (false, true) => (status::PAUSED, Some(now)),
@@ -125,12 +128,30 @@ impl Service {
     pub async fn delete_monitor(&self, actor: &Actor, id: i64) -> Result<()> {
         let mut tx = self.store.write().await?;
         let before = require_monitor(&mut tx, id).await?;
+        crate::service::guards::refuse_if_guarded(&mut tx, id).await?;
         tx.delete_monitor(id).await?;
         tx.append_event(&NewEvent::new(kind::MONITOR_DELETED, actor).pre_data(before.audit_view()))
             .await?;
         self.commit(tx).await?;
         self.announce_monitor_change();
         Ok(())
+    }
+}
+
+impl Service {
+    /// A monitor's `notification_channels` must name channels: else a field error (422).
+    async fn require_monitor_channels(&self, r: &mut Reader, spec: &MonitorSpec) -> Result<()> {
+        let missing = self
+            .missing_channels(r, &spec.notification_channels)
+            .await?;
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::InvalidFields(vec![unknown_channels(
+                "notification_channels",
+                &missing,
+            )]))
+        }
     }
 }
 

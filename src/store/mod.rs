@@ -6,10 +6,13 @@
 //! sqlx's `Any` driver (`sql.rs`); what differs — connection set-up, migrations, how writers
 //! are serialised — lives in `sqlite.rs` and `postgres.rs`.
 
+mod guards;
+mod notifications;
 mod postgres;
 mod query;
 mod sql;
 mod sqlite;
+mod webhooks;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -20,6 +23,7 @@ use futures_util::{Stream, StreamExt};
 pub use postgres::PgStore;
 pub use sql::{FeatureFilter, MonitorFilter, ObservationWriter, Reader, RollupTable, Writer};
 pub use sqlite::SqliteStore;
+pub use webhooks::WebhookDelivery;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -17,7 +17,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 /// The advisory-lock key that serialises configuration writers ("flagwatch" in ASCII, truncated).
 const WRITER_LOCK: i64 = 0x666c_6167_7761_7463;
 
-/// Writers announce their last event id here when they commit; replicas LISTEN on it.
+/// Writers that moved the revision announce the new one here when they commit; replicas LISTEN
+/// on it.
 const REVISION_CHANNEL: &str = "flagwatch_revision";
 
 /// How long a listener that lost its connection waits before connecting again.

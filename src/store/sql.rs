@@ -9,7 +9,9 @@ use sqlx::{Row, Transaction};
 use tokio::sync::OwnedMutexGuard;
 
 use crate::domain::Timestamp;
-use crate::domain::event::{Actor, Event, EventQuery, NewEvent};
+use crate::domain::event::{
+    Actor, Event, EventQuery, NewEvent, REVISION_TYPES_WITHOUT_FEATURE, moves_revision,
+};
 use crate::domain::feature::{
     Environment, Feature, FeatureDependency, FeatureEnvironment, FeatureMetadata, Project, Tag,
 };
@@ -100,16 +102,20 @@ pub struct Reader {
 
 /// One change and its events, committed together or not at all.
 pub struct Writer {
-    reader: Reader,
+    pub(super) reader: Reader,
     writes: u32,
     events: u32,
-    last_event_id: Option<i64>,
+    /// The last event appended that moves the revision ([`moves_revision`]).
+    revision: Option<i64>,
     /// Held for SQLite, which allows one writer at a time: serialising writers here turns
     /// "database is locked" errors into a short wait.
     _exclusive: Option<OwnedMutexGuard<()>>,
-    /// PostgreSQL: the channel a commit that appended events is announced on, with the last
-    /// event id as payload (see [`super::RevisionListener`]).
+    /// PostgreSQL: the channel a commit that moved the revision is announced on, with the new
+    /// revision as payload (see [`super::RevisionListener`]).
     notify: Option<&'static str>,
+    /// Set when the transaction queued a notification delivery (`store::notifications`), so
+    /// the service wakes the delivery worker once it commits.
+    pub(super) queued_notices: bool,
 }
 
 impl std::ops::Deref for Writer {
@@ -125,16 +131,16 @@ impl std::ops::DerefMut for Writer {
     }
 }
 
-fn to_json(value: &impl Serialize) -> Result<String> {
+pub(super) fn to_json(value: &impl Serialize) -> Result<String> {
     Ok(serde_json::to_string(value)?)
 }
 
-fn from_json<T: DeserializeOwned>(text: &str) -> Result<T> {
+pub(super) fn from_json<T: DeserializeOwned>(text: &str) -> Result<T> {
     Ok(serde_json::from_str(text)?)
 }
 
 /// SQLite reports a `boolean` column as an integer when it has no declared type to go by.
-fn get_bool(row: &AnyRow, column: &str) -> Result<bool> {
+pub(super) fn get_bool(row: &AnyRow, column: &str) -> Result<bool> {
     match row.try_get::<bool, _>(column) {
         Ok(b) => Ok(b),
         Err(_) => Ok(row.try_get::<i64, _>(column)? != 0),
@@ -221,14 +227,40 @@ fn event_from(row: &AnyRow) -> Result<Event> {
     })
 }
 
+/// [`moves_revision`] in SQL, with literals: PostgreSQL uses a partial index only when it can
+/// prove the query's condition implies the index's, which it cannot for bound parameters.
+/// `migrations/*/0013_event_revision.sql` index the same condition, word for word.
+fn revision_predicate() -> String {
+    let types: Vec<String> = REVISION_TYPES_WITHOUT_FEATURE
+        .iter()
+        .map(|t| format!("'{t}'"))
+        .collect();
+    format!("feature_name is not null or type in ({})", types.join(", "))
+}
+
+/// The newest revision-moving event. Both planners answer `max` from the last entry of the
+/// partial index (SQLite: "SEARCH event USING INDEX event_revision_idx"; PostgreSQL: a
+/// backward index-only scan with limit 1).
+fn revision_sql() -> &'static str {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "select max(event_id) from event where {}",
+            revision_predicate()
+        )
+    });
+    &SQL
+}
+
 impl Reader {
     pub(super) fn new(tx: Transaction<'static, Any>) -> Self {
         Self { tx }
     }
 
-    /// The configuration revision: the highest event id (0 for an empty log).
+    /// The configuration revision: the highest id of an event that moves it
+    /// ([`moves_revision`]), 0 if there is none yet. One step down the partial index
+    /// `event_revision_idx` on both backends, however long the event log.
     pub async fn revision(&mut self) -> Result<i64> {
-        let rev: Option<i64> = sqlx::query_scalar("select max(event_id) from event")
+        let rev: Option<i64> = sqlx::query_scalar(revision_sql())
             .fetch_one(&mut *self.tx)
             .await?;
         Ok(rev.unwrap_or(0))
@@ -539,6 +571,16 @@ impl Reader {
         let rows = select.query().fetch_all(&mut *self.tx).await?;
         Ok((rows.iter().map(event_from).collect::<Result<_>>()?, total))
     }
+
+    pub async fn event(&mut self, id: i64) -> Result<Option<Event>> {
+        sqlx::query("select * from event where event_id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .as_ref()
+            .map(event_from)
+            .transpose()
+    }
 }
 
 impl Writer {
@@ -551,19 +593,22 @@ impl Writer {
             reader: Reader::new(tx),
             writes: 0,
             events: 0,
-            last_event_id: None,
+            revision: None,
             _exclusive: exclusive,
             notify,
+            queued_notices: false,
         }
     }
 
-    /// Commits, refusing a change without an event so the audit log can never miss one.
-    /// Returns the last event id written, if any.
+    /// Commits, refusing a change without an event (of any kind) so the audit log can never
+    /// miss one. Returns the new revision, the last event id written that moves it
+    /// ([`moves_revision`]), or `None` when the transaction wrote no such event: then what
+    /// SDKs see did not change, and nothing needs reloading or announcing.
     pub async fn commit(mut self) -> Result<Option<i64>> {
         if self.writes > 0 && self.events == 0 {
             return Err(StoreError::Unaudited("a change without an event"));
         }
-        if let (Some(channel), Some(id)) = (self.notify, self.last_event_id) {
+        if let (Some(channel), Some(id)) = (self.notify, self.revision) {
             // Delivered only if the transaction commits; `::text` because the Any driver
             // cannot decode `void`.
             sqlx::query("select pg_notify($1, $2)::text")
@@ -573,15 +618,26 @@ impl Writer {
                 .await?;
         }
         self.reader.tx.commit().await?;
-        Ok(self.last_event_id)
+        Ok(self.revision)
     }
 
-    async fn execute(
+    /// Runs one write statement, counted so `commit` can insist on an event.
+    pub(super) async fn execute(
         &mut self,
         sql: sqlx::query::Query<'_, Any, sqlx::any::AnyArguments>,
     ) -> Result<u64> {
         self.writes += 1;
         Ok(sql.execute(&mut *self.reader.tx).await?.rows_affected())
+    }
+
+    /// Runs one `insert … returning <id>` statement, counted like [`Writer::execute`], and
+    /// returns the id.
+    pub(super) async fn insert_returning_id(
+        &mut self,
+        sql: sqlx::query::Query<'_, Any, sqlx::any::AnyArguments>,
+    ) -> Result<i64> {
+        self.writes += 1;
+        Ok(sql.fetch_one(&mut *self.reader.tx).await?.try_get(0)?)
     }
 
     pub async fn append_event(&mut self, event: &NewEvent) -> Result<i64> {
@@ -603,7 +659,9 @@ impl Writer {
         .fetch_one(&mut *self.reader.tx)
         .await?;
         self.events += 1;
-        self.last_event_id = Some(id);
+        if moves_revision(event.event_type, event.feature_name.as_deref()) {
+            self.revision = Some(id);
+        }
         Ok(id)
     }
 
@@ -942,7 +1000,7 @@ impl Writer {
 /// bookkeeping (streaks, last check) and check results (`probe_result`, `probe_rollup_*`),
 /// never a monitor's status or configuration.
 pub struct ObservationWriter {
-    tx: Transaction<'static, Any>,
+    pub(super) tx: Transaction<'static, Any>,
     /// As for [`Writer`]: SQLite's single writer.
     _exclusive: Option<OwnedMutexGuard<()>>,
 }
@@ -1288,6 +1346,7 @@ fn monitor_from(row: &AnyRow) -> Result<Monitor> {
             maintenance_timezone: row.try_get("maintenance_timezone")?,
             maintenance_days: from_json(row.try_get::<&str, _>("maintenance_days")?)?,
             extra: from_json(row.try_get::<&str, _>("pass_through")?)?,
+            notification_channels: from_json(row.try_get::<&str, _>("notification_channels")?)?,
         },
         status: row.try_get("status")?,
         paused_at: row.try_get::<Option<i64>, _>("paused_at")?.map(Timestamp),
@@ -1333,7 +1392,7 @@ impl Reader {
 }
 
 /// Binds a monitor's configuration columns, in the order `insert_monitor` and
-/// `update_monitor` both list them ($1..$26).
+/// `update_monitor` both list them ($1..$27).
 fn bind_monitor_spec<'q>(
     q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
     spec: &'q MonitorSpec,
@@ -1363,7 +1422,8 @@ fn bind_monitor_spec<'q>(
         .bind(&spec.maintenance_timezone)
         .bind(to_json(&spec.maintenance_days)?)
         .bind(to_json(&spec.extra)?)
-        .bind(spec.dns_record_type.map(DnsRecordType::as_str)))
+        .bind(spec.dns_record_type.map(DnsRecordType::as_str))
+        .bind(to_json(&spec.notification_channels)?))
 }
 
 impl Writer {
@@ -1381,10 +1441,10 @@ impl Writer {
              confirmation_period, recovery_period, http_method, request_headers, request_body, \
              expected_status_codes, required_keyword, follow_redirects, remember_cookies, verify_ssl, \
              ssl_expiration, port, auth_username, auth_password, paused, maintenance_from, maintenance_to, \
-             maintenance_timezone, maintenance_days, pass_through, dns_record_type, status, paused_at, \
-             created_at, updated_at) \
+             maintenance_timezone, maintenance_days, pass_through, dns_record_type, notification_channels, \
+             status, paused_at, created_at, updated_at) \
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30) returning monitor_id",
+             $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31) returning monitor_id",
         );
         let row = bind_monitor_spec(q, spec)?
             .bind(status)
@@ -1405,7 +1465,7 @@ impl Writer {
         paused_at: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<bool> {
-        // The spec's columns come first ($1..$26, as in insert_monitor); the id is $30.
+        // The spec's columns come first ($1..$27, as in insert_monitor); the id is $31.
         let q = sqlx::query(
             "update monitor set monitor_type = $1, url = $2, pronounceable_name = $3, check_frequency = $4, \
              request_timeout = $5, confirmation_period = $6, recovery_period = $7, http_method = $8, \
@@ -1413,7 +1473,7 @@ impl Writer {
              follow_redirects = $13, remember_cookies = $14, verify_ssl = $15, ssl_expiration = $16, port = $17, \
              auth_username = $18, auth_password = $19, paused = $20, maintenance_from = $21, maintenance_to = $22, \
              maintenance_timezone = $23, maintenance_days = $24, pass_through = $25, dns_record_type = $26, \
-             status = $27, paused_at = $28, updated_at = $29 where monitor_id = $30",
+             notification_channels = $27, status = $28, paused_at = $29, updated_at = $30 where monitor_id = $31",
         );
         let q = bind_monitor_spec(q, spec)?
             .bind(status)
@@ -2012,5 +2072,64 @@ impl ObservationWriter {
         .execute(&mut *self.tx)
         .await?;
         Ok(done.rows_affected() > 0)
+    }
+}
+
+#[cfg(test)]
+mod revision_tests {
+    use super::*;
+    use crate::domain::event::kind;
+
+    /// The index is used only if its condition is the query's, so both migrations must say
+    /// exactly what `revision_predicate` (and so `moves_revision`) says.
+    #[test]
+    fn the_revision_index_indexes_what_the_revision_query_asks_for() {
+        let predicate = revision_predicate();
+        for migration in [
+            include_str!("../../migrations/sqlite/0013_event_revision.sql"),
+            include_str!("../../migrations/postgres/0013_event_revision.sql"),
+        ] {
+            let sql: String = migration
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(
+                sql,
+                format!("create index event_revision_idx on event (event_id) where {predicate};")
+            );
+        }
+        // tests/api/revision.rs checks both planners answer this from the index.
+        assert_eq!(
+            revision_sql(),
+            format!("select max(event_id) from event where {predicate}")
+        );
+        // Literals go into the SQL as they are.
+        assert!(
+            REVISION_TYPES_WITHOUT_FEATURE
+                .iter()
+                .all(|t| !t.contains('\'') && !t.contains('\\'))
+        );
+    }
+
+    #[test]
+    fn flag_and_segment_events_move_the_revision_others_do_not() {
+        assert!(moves_revision(kind::FEATURE_ENVIRONMENT_ENABLED, Some("f")));
+        assert!(moves_revision(kind::FEATURE_TAGGED, Some("f")));
+        assert!(moves_revision(kind::SEGMENT_UPDATED, None));
+        assert!(moves_revision(kind::SEGMENT_DELETED, None));
+        for other in [
+            kind::MONITOR_CREATED,
+            kind::MONITOR_STATUS_CHANGED,
+            kind::INCIDENT_OPENED,
+            kind::HEARTBEAT_UPDATED,
+            kind::PROJECT_CREATED,
+            kind::ENVIRONMENT_CREATED,
+            kind::TAG_TYPE_CREATED,
+            kind::API_TOKEN_CREATED,
+        ] {
+            assert!(!moves_revision(other, None), "{other}");
+        }
     }
 }

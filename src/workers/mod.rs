@@ -11,6 +11,7 @@ use tokio_util::task::TaskTracker;
 
 pub mod heartbeats;
 pub mod metrics;
+pub mod notifications;
 pub mod results;
 pub mod scheduler;
 pub mod snapshot;

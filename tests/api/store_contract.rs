@@ -168,7 +168,8 @@ both_stores!(
         w.append_event(&event("project-created").project("audited"))
             .await
             .unwrap();
-        assert!(w.commit().await.unwrap().is_some());
+        // Committed; a project moves no revision (tests/api/revision.rs), so no id comes back.
+        assert_eq!(w.commit().await.unwrap(), None);
         let mut r = store.read().await.unwrap();
         assert!(r.project("audited").await.unwrap().is_some());
         assert!(r.project("unaudited").await.unwrap().is_none());
@@ -207,13 +208,15 @@ both_stores!(
         assert_eq!(w.commit().await.unwrap(), None);
 
         let mut w = store.write().await.unwrap();
-        w.insert_project(&project("p1")).await.unwrap();
+        w.insert_feature(&meta("f1"), "default", &actor())
+            .await
+            .unwrap();
         let first = w
-            .append_event(&event("project-created").project("p1"))
+            .append_event(&event("feature-created").feature("default", "f1"))
             .await
             .unwrap();
         let second = w
-            .append_event(&event("project-created").project("p1"))
+            .append_event(&event("feature-tagged").feature("default", "f1"))
             .await
             .unwrap();
         assert!(second > first);
@@ -224,9 +227,11 @@ both_stores!(
         );
 
         let mut w = store.write().await.unwrap();
-        w.insert_project(&project("p2")).await.unwrap();
+        w.insert_feature(&meta("f2"), "default", &actor())
+            .await
+            .unwrap();
         let third = w
-            .append_event(&event("project-created").project("p2"))
+            .append_event(&event("feature-created").feature("default", "f2"))
             .await
             .unwrap();
         let committed = w.commit().await.unwrap();
@@ -949,9 +954,9 @@ both_stores!(
             tasks.spawn(async move {
                 let id = format!("concurrent-{i:02}");
                 let mut w = store.write().await?;
-                w.insert_project(&project(&id)).await?;
+                w.insert_feature(&meta(&id), "default", &actor()).await?;
                 let event_id = w
-                    .append_event(&event("project-created").project(&id))
+                    .append_event(&event("feature-created").feature("default", &id))
                     .await?;
                 let committed = w.commit().await?;
                 assert_eq!(committed, Some(event_id));
@@ -966,7 +971,7 @@ both_stores!(
         assert_eq!(ids.len(), 20);
 
         let mut r = store.read().await.unwrap();
-        assert_eq!(r.projects().await.unwrap().len(), 21);
+        assert_eq!(r.features(&FeatureFilter::live()).await.unwrap().len(), 20);
         assert_eq!(r.revision().await.unwrap(), *ids.last().unwrap());
         let (events, total) = r.events(&all_events()).await.unwrap();
         assert_eq!(total, 20);

@@ -3,6 +3,7 @@
 
 mod events;
 mod features;
+mod guards;
 mod metrics;
 mod projects;
 mod segments;
@@ -10,6 +11,7 @@ mod strategies;
 mod tags;
 mod tokens;
 mod views;
+mod webhook_sources;
 
 use axum::Router;
 
@@ -25,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .merge(tokens::router())
         .merge(events::router())
         .merge(metrics::router())
+        .merge(guards::router())
+        .merge(webhook_sources::router())
 }
 
 /// The body of the `…/validate` routes: `{"name": "…"}`.
