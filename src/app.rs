@@ -119,6 +119,11 @@ impl App {
             });
         }
         let svc = service.clone();
+        let sla_every = Duration::from_secs(config.sla_evaluation_secs.max(1));
+        supervisor.spawn("sla-guards", move |cancel| {
+            crate::workers::sla_guards::run_sla_guards(svc, sla_every, cancel)
+        });
+        let svc = service.clone();
         supervisor.spawn("heartbeat-check", move |cancel| {
             run_heartbeat_check(svc, crate::workers::heartbeats::CHECK_EVERY, cancel)
         });

@@ -129,6 +129,10 @@ pub struct Config {
     #[arg(long, env = "PROBE_CONCURRENCY", default_value_t = 256)]
     pub probe_concurrency: usize,
 
+    /// Seconds between evaluations of SLA guards (their windows slide continuously).
+    #[arg(long, env = "SLA_EVALUATION_SECS", default_value_t = 10)]
+    pub sla_evaluation_secs: u64,
+
     /// Days raw check results (and their per-minute roll-ups) are kept; hourly roll-ups are kept for good.
     #[arg(long, env = "PROBE_RESULTS_RETENTION_DAYS", default_value_t = 7)]
     pub probe_results_retention_days: u32,

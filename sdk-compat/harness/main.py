@@ -32,6 +32,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, SDK_DIR)
 
 import fixtures  # noqa: E402
+import kill_switch  # noqa: E402
 import model  # noqa: E402
 import seed as seeder  # noqa: E402
 from web import call  # noqa: E402
@@ -78,6 +79,15 @@ DRIVERS = {
               "register": False, "metrics": False, "preflight": "ofrep"},
 }
 
+# Scenarios: named like SDKs on the command line, each a function run(url, workdir, start) that
+# drives the server and SDK drivers it starts with start(sdk, label=, extra_env=) (a
+# DriverProcess), prints its checks as it goes and returns them.
+SCENARIOS = {
+    "kill-switch": {"run": kill_switch.run,
+                    "sdk": "guards switching flags off and on under real SDKs "
+                           "(unleash-client (npm) and UnleashClient (PyPI), polling)"},
+}
+
 
 def log(msg: str) -> None:
     print(msg, flush=True)
@@ -99,6 +109,7 @@ class Server:
             "INIT_ADMIN_API_TOKENS": fixtures.ADMIN_TOKEN,
             "INIT_BACKEND_API_TOKENS": fixtures.CLIENT_TOKEN,
             "INIT_FRONTEND_API_TOKENS": fixtures.FRONTEND_TOKEN,
+            "PROBE_SCHEDULER": "true",  # the kill-switch scenario's monitors must be checked
         })
         for k in ("DATABASE_URL_FILE", "INIT_CLIENT_API_TOKENS"):
             env.pop(k, None)
@@ -259,18 +270,52 @@ class DriverRun:
         self.timeline: dict[str, float] = {}
 
 
-def run_driver(name: str, url: str, workdir: str, cases_path: str) -> DriverRun:
-    spec = DRIVERS[name]
-    run = DriverRun(name)
-    ddir = os.path.join(workdir, name)
+class DriverProcess:
+    """A started driver: its process, its log (stderr) and a queue of its stdout lines as
+    (monotonic time read, raw line), ended by (time, None) when it closes its output."""
+
+    def __init__(self, cmd: list[str], ddir: str, env: dict, log_path: str):
+        self.log_path = log_path
+        self.logf = open(log_path, "wb")
+        try:
+            self.proc = subprocess.Popen(cmd, cwd=ddir, env=env, stdout=subprocess.PIPE,
+                                         stderr=self.logf, start_new_session=True)
+        except OSError:
+            self.logf.close()
+            raise
+        self.lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self):
+        for raw in self.proc.stdout:
+            self.lines.put((time.monotonic(), raw))
+        self.lines.put((time.monotonic(), None))
+
+    def stop(self):
+        """Ends a driver that runs until told (the kill-switch watchers): SIGTERM, then SIGKILL."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                _kill_group(self.proc)
+                self.proc.wait()
+        self.logf.close()
+
+
+def start_driver(name: str, url: str, workdir: str, cases_path: str, label: str | None = None,
+                 extra_env: dict | None = None) -> DriverProcess:
+    """Starts SDK `name`'s driver with the SDKCOMPAT_* environment, in workdir/<label> (label
+    defaults to the name; it also names the SDK's appName). Raises OSError if it cannot start."""
+    label = label or name
+    ddir = os.path.join(workdir, label)
     os.makedirs(ddir, exist_ok=True)
-    run.log_path = os.path.join(ddir, "driver.log")
     env = dict(os.environ)
     env.update({
         "SDKCOMPAT_URL": url,
         "SDKCOMPAT_CLIENT_TOKEN": fixtures.CLIENT_TOKEN,
         "SDKCOMPAT_FRONTEND_TOKEN": fixtures.FRONTEND_TOKEN,
-        "SDKCOMPAT_APP_NAME": f"sdkcompat-{name}",
+        "SDKCOMPAT_APP_NAME": f"sdkcompat-{label}",
         "SDKCOMPAT_CASES": cases_path,
         "SDKCOMPAT_WORKDIR": ddir,
         "SDKCOMPAT_POLL_MS": str(POLL_INTERVAL_MS),
@@ -278,21 +323,21 @@ def run_driver(name: str, url: str, workdir: str, cases_path: str) -> DriverRun:
         "SDKCOMPAT_TOGGLE_FLAG": fixtures.toggle_flag(name)["name"],
         "SDKCOMPAT_METRICS_FLAG": fixtures.metrics_flag(name)["name"],
     })
-    logf = open(run.log_path, "wb")
+    env.update(extra_env or {})
+    return DriverProcess(DRIVERS[name]["cmd"], ddir, env, os.path.join(ddir, "driver.log"))
+
+
+def run_driver(name: str, url: str, workdir: str, cases_path: str) -> DriverRun:
+    spec = DRIVERS[name]
+    run = DriverRun(name)
+    run.log_path = os.path.join(workdir, name, "driver.log")
     try:
-        proc = subprocess.Popen(spec["cmd"], cwd=ddir, env=env, stdout=subprocess.PIPE,
-                                stderr=logf, start_new_session=True)
+        driver = start_driver(name, url, workdir, cases_path)
     except OSError as e:
         run.errors.append(f"could not start driver {spec['cmd'][0]}: {e}")
         return run
-    lines: queue.Queue = queue.Queue()
-
-    def pump():
-        for raw in proc.stdout:
-            lines.put((time.monotonic(), raw))
-        lines.put((time.monotonic(), None))
-
-    threading.Thread(target=pump, daemon=True).start()
+    run.log_path = driver.log_path
+    proc, lines, logf = driver.proc, driver.lines, driver.logf
     started = time.monotonic()
     toggle_t0 = None
     while True:
@@ -571,7 +616,7 @@ def main() -> int:
                     help="SDK=reason: set up failed, report FAIL without running")
     ap.add_argument("sdks", nargs="*")
     args = ap.parse_args()
-    sdks = args.sdks or list(fixtures.SDKS)
+    sdks = args.sdks or list(fixtures.SDKS) + list(SCENARIOS)
     setup_failed = dict(x.split("=", 1) for x in args.failed)
 
     t_start = time.monotonic()
@@ -650,13 +695,18 @@ def main() -> int:
 
         for name in sdks:
             t0 = time.monotonic()
-            spec = DRIVERS[name]
+            spec = DRIVERS.get(name) or SCENARIOS[name]
             log(f"\n=== {name}: {spec['sdk']}")
             checks: list[tuple[str, bool, str]] = []
             results[name] = checks
             if name in setup_failed:
                 checks.append(("setup", False, setup_failed[name]))
                 log(f"  setup FAILED: {setup_failed[name]}")
+                durations[name] = time.monotonic() - t0
+                continue
+            if name in SCENARIOS:
+                checks.extend(spec["run"](url, workdir, lambda sdk, **kw: start_driver(
+                    sdk, url, workdir, cases_path, **kw)))
                 durations[name] = time.monotonic() - t0
                 continue
             why = preflight(spec.get("preflight", ""), url)

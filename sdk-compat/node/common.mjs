@@ -47,6 +47,24 @@ export async function watchToggleOff(isEnabled, timeoutMs = 15000, every = 5) {
     });
 }
 
+// Kill-switch watch mode ($SDKCOMPAT_WATCH = comma-separated flags): report each flag's answer
+// once, then again every time it changes (asked every `every` ms), until the harness ends the
+// process. The harness drives the server and checks what the SDK says.
+export async function watchFlags(isEnabled, every = 10) {
+  const flags = env.SDKCOMPAT_WATCH.split(',');
+  const last = new Map();
+  for (;;) {
+    for (const flag of flags) {
+      const enabled = Boolean(await isEnabled(flag));
+      if (last.get(flag) !== enabled) {
+        last.set(flag, enabled);
+        emit({ kind: 'state', flag, enabled });
+      }
+    }
+    await sleep(every);
+  }
+}
+
 export function fail(message) {
   emit({ kind: 'error', message });
   flush();

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import unleashPkg from 'unleash-client';
 // The SDK's own URL choice (lib/url-utils.js), to show which endpoint the poller asks.
 import urlUtils from 'unleash-client/lib/url-utils.js';
-import { cases, emit, env, fail, flush, log, METRICS_MS, POLL_MS, sleep, waitFor, watchToggleOff } from './common.mjs';
+import { cases, emit, env, fail, flush, log, METRICS_MS, POLL_MS, sleep, waitFor, watchFlags, watchToggleOff } from './common.mjs';
 
 const { Unleash } = unleashPkg;
 const mode = process.argv[2] || 'polling';
@@ -64,6 +64,8 @@ if (!synced) {
   process.exit(1);
 }
 emit({ kind: 'ready', ms: Date.now() - t0 });
+// The kill-switch scenario only watches flags (see watchFlags); it never returns.
+if (env.SDKCOMPAT_WATCH) await watchFlags((flag) => unleash.isEnabled(flag, { userId: 'kill-switch-watcher' }));
 
 for (const ctx of cases.users) {
   for (const flag of cases.flags) {

@@ -24,6 +24,19 @@ def emit(obj):
     sys.stdout.flush()
 
 
+def watch(client, flags):
+    """Kill-switch watch mode: report each flag's answer once, then every time it changes (asked
+    every 10 ms), until the harness ends the process (it drives the server and checks)."""
+    last = {}
+    while True:
+        for flag in flags:
+            enabled = bool(client.is_enabled(flag, {"userId": "kill-switch-watcher"}))
+            if last.get(flag) != enabled:
+                last[flag] = enabled
+                emit({"kind": "state", "flag": flag, "enabled": enabled})
+        time.sleep(0.01)
+
+
 def main():
     env = os.environ
     with open(env["SDKCOMPAT_CASES"]) as f:
@@ -63,6 +76,8 @@ def main():
         emit({"kind": "error", "message": f"mode {mode}: the SDK runs a {connector}, not a {want}"})
     else:
         emit({"kind": "info", "message": f"mode {mode}: the SDK runs its {connector}"})
+    if env.get("SDKCOMPAT_WATCH"):
+        watch(client, env["SDKCOMPAT_WATCH"].split(","))
 
     out = []
     for ctx in cases["users"]:

@@ -836,19 +836,19 @@ mod tests {
 
     const KEY: &str = "0123456789abcdef0123456789ABCDEF";
 
-    fn parse(body: Value) -> Result<ChannelSpec, Invalid> {
-        ChannelSpec::parse(&body, None, "generated-secret-generated-secret")
+    fn parse(body: &Value) -> Result<ChannelSpec, Invalid> {
+        ChannelSpec::parse(body, None, "generated-secret-generated-secret")
     }
 
     #[test]
     fn parses_each_kind_with_defaults() {
-        let slack = parse(json!({"name": " ops ", "kind": "slack",
+        let slack = parse(&json!({"name": " ops ", "kind": "slack",
             "config": {"webhook_url": "https://hooks.slack.com/services/T0/B0/x"}}))
         .unwrap();
         assert_eq!(slack.name, "ops");
         assert_eq!(slack.config.kind(), ChannelKind::Slack);
 
-        let hook = parse(json!({"name": "h", "kind": "webhook", "config": {"url": "http://127.0.0.1:9/x"}}))
+        let hook = parse(&json!({"name": "h", "kind": "webhook", "config": {"url": "http://127.0.0.1:9/x"}}))
             .unwrap();
         assert!(hook.secret_generated);
         assert_eq!(
@@ -858,12 +858,12 @@ mod tests {
                 secret: "generated-secret-generated-secret".into()
             }
         );
-        let given = parse(json!({"name": "h", "kind": "webhook",
+        let given = parse(&json!({"name": "h", "kind": "webhook",
             "config": {"url": "https://e.com", "secret": "a-secret-of-16-chars"}}))
         .unwrap();
         assert!(!given.secret_generated);
 
-        let pd = parse(json!({"name": "p", "kind": "pagerduty", "config": {"routing_key": KEY}}))
+        let pd = parse(&json!({"name": "p", "kind": "pagerduty", "config": {"routing_key": KEY}}))
             .unwrap();
         assert_eq!(
             pd.config,
@@ -900,14 +900,14 @@ mod tests {
             (json!({"name": "n", "kind": "pagerduty", "config": {"routing_key": KEY, "events_url": "mailto:x@y"}}), Some("config.events_url")),
         ];
         for (body, path) in cases {
-            let e = parse(body.clone()).unwrap_err();
+            let e = parse(&body).unwrap_err();
             assert_eq!(e.path.as_deref(), path, "{body}: {e}");
         }
     }
 
     #[test]
     fn secret_urls_are_not_echoed_in_errors() {
-        let e = parse(json!({"name": "n", "kind": "slack",
+        let e = parse(&json!({"name": "n", "kind": "slack",
             "config": {"webhook_url": "hooks.slack.com/services/T0/B0/SECRET"}}))
         .unwrap_err();
         assert!(!e.message.contains("SECRET"), "{e}");

@@ -299,7 +299,7 @@ impl Service {
 }
 
 /// The monitor (or heartbeat) as notices name it.
-async fn monitor_ref(r: &mut Reader, monitor_id: i64) -> Result<MonitorRef> {
+pub(super) async fn monitor_ref(r: &mut Reader, monitor_id: i64) -> Result<MonitorRef> {
     if let Some(m) = r.monitor(monitor_id).await? {
         let name = if m.spec.pronounceable_name.is_empty() {
             m.spec.url.clone()

@@ -14,6 +14,7 @@ pub mod monitors;
 pub mod notifications;
 pub mod probe_results;
 pub mod projects;
+mod sla_guards;
 mod segments;
 pub mod strategies;
 mod tags;

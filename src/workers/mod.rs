@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod results;
 pub mod scheduler;
+pub mod sla_guards;
 pub mod snapshot;
 pub mod tokens;
 

@@ -22,6 +22,7 @@ mod replicas;
 mod revision;
 mod scheduler;
 mod sla;
+mod sla_guards;
 mod store_contract;
 mod streaming;
 mod tutorial;
