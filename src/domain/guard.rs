@@ -92,7 +92,10 @@ pub enum Target {
     Flags(Vec<FlagRef>),
     /// The flags switched on in `environment` within the last `hours`, read from the event
     /// log when the guard trips (SLA guards only).
-    RecentlyEnabled { hours: i64, environment: String },
+    RecentlyEnabled {
+        hours: i64,
+        environment: String,
+    },
 }
 
 impl Target {
@@ -422,7 +425,10 @@ fn parse_target(value: Option<&Value>) -> Result<Target, Invalid> {
     match value {
         Some(Value::Array(items)) => {
             if items.is_empty() {
-                return Err(Invalid::at("flags", "\"flags\" must name at least one flag."));
+                return Err(Invalid::at(
+                    "flags",
+                    "\"flags\" must name at least one flag.",
+                ));
             }
             if items.len() > MAX_FLAGS {
                 return Err(Invalid::at(
@@ -447,7 +453,9 @@ fn parse_target(value: Option<&Value>) -> Result<Target, Invalid> {
                     if !(1..=MAX_RECENT_HOURS).contains(&hours) {
                         return Err(Invalid::at(
                             "flags.recently_enabled_hours",
-                            format!("\"recently_enabled_hours\" must be between 1 and {MAX_RECENT_HOURS}."),
+                            format!(
+                                "\"recently_enabled_hours\" must be between 1 and {MAX_RECENT_HOURS}."
+                            ),
                         ));
                     }
                     Ok(Target::RecentlyEnabled {
@@ -577,11 +585,26 @@ mod tests {
     #[test]
     fn bad_thresholds_name_the_field() {
         for (sla, field) in [
-            (json!({"monitor_id": 1, "availability_min": 120}), "availability_min"),
-            (json!({"monitor_id": 1, "availability_min": 0}), "availability_min"),
-            (json!({"monitor_id": 1, "response_time_max_ms": -5}), "response_time_max_ms"),
-            (json!({"monitor_id": 1, "incidents_max": -1}), "incidents_max"),
-            (json!({"monitor_id": 1, "window_minutes": 0, "incidents_max": 1}), "window_minutes"),
+            (
+                json!({"monitor_id": 1, "availability_min": 120}),
+                "availability_min",
+            ),
+            (
+                json!({"monitor_id": 1, "availability_min": 0}),
+                "availability_min",
+            ),
+            (
+                json!({"monitor_id": 1, "response_time_max_ms": -5}),
+                "response_time_max_ms",
+            ),
+            (
+                json!({"monitor_id": 1, "incidents_max": -1}),
+                "incidents_max",
+            ),
+            (
+                json!({"monitor_id": 1, "window_minutes": 0, "incidents_max": 1}),
+                "window_minutes",
+            ),
             (json!({"monitor_id": 1, "availability": 99}), "availability"),
         ] {
             let err = parse(json!({

@@ -319,7 +319,9 @@ impl ChannelSpec {
             Some(Value::String(s)) => ChannelKind::parse(s.trim()).ok_or_else(|| {
                 Invalid::at(
                     "kind",
-                    format!("\"kind\" must be one of slack, webhook, pagerduty. You provided \"{s}\"."),
+                    format!(
+                        "\"kind\" must be one of slack, webhook, pagerduty. You provided \"{s}\"."
+                    ),
                 )
             })?,
             None | Some(Value::Null) => {
@@ -418,20 +420,27 @@ impl ChannelSpec {
                         routing_key,
                         events_url,
                         severity,
-                    }) => (Some(routing_key.as_str()), Some(events_url), Some(*severity)),
+                    }) => (
+                        Some(routing_key.as_str()),
+                        Some(events_url),
+                        Some(*severity),
+                    ),
                     _ => (None, None, None),
                 };
-                let routing_key =
-                    match kept(setting(config, "routing_key")?, stored_key, mask_secret) {
-                        Some(Kept::Stored(key)) => key,
-                        Some(Kept::Given(key)) => parse_routing_key(&key)?,
-                        None => {
-                            return Err(Invalid::at(
-                                "config.routing_key",
-                                "\"config.routing_key\" is required: the 32-character integration key of a PagerDuty Events API v2 integration.",
-                            ));
-                        }
-                    };
+                let routing_key = match kept(
+                    setting(config, "routing_key")?,
+                    stored_key,
+                    mask_secret,
+                ) {
+                    Some(Kept::Stored(key)) => key,
+                    Some(Kept::Given(key)) => parse_routing_key(&key)?,
+                    None => {
+                        return Err(Invalid::at(
+                            "config.routing_key",
+                            "\"config.routing_key\" is required: the 32-character integration key of a PagerDuty Events API v2 integration.",
+                        ));
+                    }
+                };
                 let events_url = match setting(config, "events_url")? {
                     Some(url) => parse_url("config.events_url", &url)?,
                     None => stored_url
@@ -536,7 +545,10 @@ fn parse_url(field: &str, value: &str) -> Result<String, Invalid> {
         ));
     }
     match url::Url::parse(value) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) => {
+        Ok(u)
+            if matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some_and(|h| !h.is_empty()) =>
+        {
             Ok(value.to_string())
         }
         Ok(_) => Err(Invalid::at(
@@ -653,7 +665,8 @@ impl Delivery {
     }
 }
 
-/// A pending delivery claimed by one sender (see `Reader`'s lease columns): what to send.
+/// A pending delivery claimed by one sender under a lease (`lease_owner`, `lease_until` in
+/// `notification_delivery`): what to send.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimedDelivery {
     pub id: i64,
@@ -779,7 +792,10 @@ impl TestNotice {
             test.kind = NoticeKind::parse(&kind).ok_or_else(|| {
                 Invalid::at(
                     "kind",
-                    format!("\"kind\" must be one of {}. You provided \"{kind}\".", known.join(", ")),
+                    format!(
+                        "\"kind\" must be one of {}. You provided \"{kind}\".",
+                        known.join(", ")
+                    ),
                 )
             })?;
         }
@@ -848,8 +864,10 @@ mod tests {
         assert_eq!(slack.name, "ops");
         assert_eq!(slack.config.kind(), ChannelKind::Slack);
 
-        let hook = parse(&json!({"name": "h", "kind": "webhook", "config": {"url": "http://127.0.0.1:9/x"}}))
-            .unwrap();
+        let hook = parse(
+            &json!({"name": "h", "kind": "webhook", "config": {"url": "http://127.0.0.1:9/x"}}),
+        )
+        .unwrap();
         assert!(hook.secret_generated);
         assert_eq!(
             hook.config,
@@ -880,24 +898,72 @@ mod tests {
         let cases = [
             (json!([]), None),
             (json!({"kind": "slack", "config": {}}), Some("name")),
-            (json!({"name": "", "kind": "slack", "config": {}}), Some("name")),
-            (json!({"name": "x".repeat(101), "kind": "slack", "config": {}}), Some("name")),
-            (json!({"name": "n", "kind": "email", "config": {}}), Some("kind")),
+            (
+                json!({"name": "", "kind": "slack", "config": {}}),
+                Some("name"),
+            ),
+            (
+                json!({"name": "x".repeat(101), "kind": "slack", "config": {}}),
+                Some("name"),
+            ),
+            (
+                json!({"name": "n", "kind": "email", "config": {}}),
+                Some("kind"),
+            ),
             (json!({"name": "n", "config": {}}), Some("kind")),
             (json!({"name": "n", "kind": "slack"}), Some("config")),
-            (json!({"name": "n", "kind": "slack", "config": "x"}), Some("config")),
-            (json!({"name": "n", "kind": "slack", "config": {}}), Some("config.webhook_url")),
-            (json!({"name": "n", "kind": "slack", "config": {"webhook_url": "ftp://h/x"}}), Some("config.webhook_url")),
-            (json!({"name": "n", "kind": "slack", "config": {"webhook_url": "not a url"}}), Some("config.webhook_url")),
-            (json!({"name": "n", "kind": "slack", "config": {"webhook_url": 3}}), Some("config.webhook_url")),
-            (json!({"name": "n", "kind": "slack", "config": {"webhookUrl": "https://h"}}), Some("config.webhookUrl")),
-            (json!({"name": "n", "kind": "webhook", "config": {}}), Some("config.url")),
-            (json!({"name": "n", "kind": "webhook", "config": {"url": "https://h", "secret": "short"}}), Some("config.secret")),
-            (json!({"name": "n", "kind": "pagerduty", "config": {}}), Some("config.routing_key")),
-            (json!({"name": "n", "kind": "pagerduty", "config": {"routing_key": "abc"}}), Some("config.routing_key")),
-            (json!({"name": "n", "kind": "pagerduty", "config": {"routing_key": "0123456789abcdef0123456789abcde!"}}), Some("config.routing_key")),
-            (json!({"name": "n", "kind": "pagerduty", "config": {"routing_key": KEY, "severity": "fatal"}}), Some("config.severity")),
-            (json!({"name": "n", "kind": "pagerduty", "config": {"routing_key": KEY, "events_url": "mailto:x@y"}}), Some("config.events_url")),
+            (
+                json!({"name": "n", "kind": "slack", "config": "x"}),
+                Some("config"),
+            ),
+            (
+                json!({"name": "n", "kind": "slack", "config": {}}),
+                Some("config.webhook_url"),
+            ),
+            (
+                json!({"name": "n", "kind": "slack", "config": {"webhook_url": "ftp://h/x"}}),
+                Some("config.webhook_url"),
+            ),
+            (
+                json!({"name": "n", "kind": "slack", "config": {"webhook_url": "not a url"}}),
+                Some("config.webhook_url"),
+            ),
+            (
+                json!({"name": "n", "kind": "slack", "config": {"webhook_url": 3}}),
+                Some("config.webhook_url"),
+            ),
+            (
+                json!({"name": "n", "kind": "slack", "config": {"webhookUrl": "https://h"}}),
+                Some("config.webhookUrl"),
+            ),
+            (
+                json!({"name": "n", "kind": "webhook", "config": {}}),
+                Some("config.url"),
+            ),
+            (
+                json!({"name": "n", "kind": "webhook", "config": {"url": "https://h", "secret": "short"}}),
+                Some("config.secret"),
+            ),
+            (
+                json!({"name": "n", "kind": "pagerduty", "config": {}}),
+                Some("config.routing_key"),
+            ),
+            (
+                json!({"name": "n", "kind": "pagerduty", "config": {"routing_key": "abc"}}),
+                Some("config.routing_key"),
+            ),
+            (
+                json!({"name": "n", "kind": "pagerduty", "config": {"routing_key": "0123456789abcdef0123456789abcde!"}}),
+                Some("config.routing_key"),
+            ),
+            (
+                json!({"name": "n", "kind": "pagerduty", "config": {"routing_key": KEY, "severity": "fatal"}}),
+                Some("config.severity"),
+            ),
+            (
+                json!({"name": "n", "kind": "pagerduty", "config": {"routing_key": KEY, "events_url": "mailto:x@y"}}),
+                Some("config.events_url"),
+            ),
         ];
         for (body, path) in cases {
             let e = parse(&body).unwrap_err();
@@ -950,14 +1016,23 @@ mod tests {
             slack.masked(),
             json!({"webhook_url": "https://hooks.slack.com/****"})
         );
-        assert_eq!(mask_url("http://127.0.0.1:8080/a/b"), "http://127.0.0.1:8080/****");
+        assert_eq!(
+            mask_url("http://127.0.0.1:8080/a/b"),
+            "http://127.0.0.1:8080/****"
+        );
         assert_eq!(mask_secret("short"), "****");
     }
 
     #[test]
     fn notice_kinds_read_both_spellings() {
-        assert_eq!(NoticeKind::parse("incident.opened"), Some(NoticeKind::IncidentOpened));
-        assert_eq!(NoticeKind::parse("flags_enabled"), Some(NoticeKind::FlagsEnabled));
+        assert_eq!(
+            NoticeKind::parse("incident.opened"),
+            Some(NoticeKind::IncidentOpened)
+        );
+        assert_eq!(
+            NoticeKind::parse("flags_enabled"),
+            Some(NoticeKind::FlagsEnabled)
+        );
         assert_eq!(NoticeKind::parse("incident"), None);
         for k in NoticeKind::ALL {
             let json = serde_json::to_value(k).unwrap();
@@ -987,10 +1062,18 @@ mod tests {
             assert_eq!(e.path.as_deref(), Some(field), "{q}");
         }
 
-        assert_eq!(TestNotice::parse(None).unwrap().kind, NoticeKind::IncidentOpened);
-        let t = TestNotice::parse(Some(&json!({"kind": "incident.resolved", "dedup_key": "k"})))
-            .unwrap();
-        assert_eq!((t.kind, t.dedup_key.as_deref()), (NoticeKind::IncidentResolved, Some("k")));
+        assert_eq!(
+            TestNotice::parse(None).unwrap().kind,
+            NoticeKind::IncidentOpened
+        );
+        let t = TestNotice::parse(Some(
+            &json!({"kind": "incident.resolved", "dedup_key": "k"}),
+        ))
+        .unwrap();
+        assert_eq!(
+            (t.kind, t.dedup_key.as_deref()),
+            (NoticeKind::IncidentResolved, Some("k"))
+        );
         for (body, field) in [
             (json!({"kind": "boom"}), "kind"),
             (json!({"dedup_key": "x".repeat(256)}), "dedup_key"),

@@ -456,7 +456,10 @@ impl Delivery {
                 )
             }
             Action::Recover => {
-                format!("Better Stack reports {monitor} up ({}{incident})", self.event)
+                format!(
+                    "Better Stack reports {monitor} up ({}{incident})",
+                    self.event
+                )
             }
             Action::Record => format!("Better Stack: {} for {monitor}{incident}", self.event),
         }
@@ -555,7 +558,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn parse(v: Value) -> Result<Delivery, Invalid> {
+    fn parse(v: &Value) -> Result<Delivery, Invalid> {
         Delivery::parse(v.to_string().as_bytes())
     }
 
@@ -585,7 +588,7 @@ mod tests {
 
     #[test]
     fn reads_the_documented_incident_payload() {
-        let d = parse(documented("started")).unwrap();
+        let d = parse(&documented("started")).unwrap();
         assert_eq!(d.event, "started");
         assert_eq!(d.action, Action::Trip);
         assert_eq!(d.incident_id.as_deref(), Some("1"));
@@ -601,13 +604,13 @@ mod tests {
         assert!(d.reason().contains("Tesla.com homepage"), "{}", d.reason());
         assert!(d.reason().contains("Error 500"));
 
-        let ack = parse(documented("acknowledged")).unwrap();
+        let ack = parse(&documented("acknowledged")).unwrap();
         assert_eq!(ack.action, Action::Record);
         assert_eq!(
             ack.dedup_key(),
             DedupKey::Incident("incident:1:acknowledged:2020-02-25T17:38:45.768Z".into())
         );
-        let resolved = parse(documented("resolved")).unwrap();
+        let resolved = parse(&documented("resolved")).unwrap();
         assert_eq!(resolved.action, Action::Recover);
         // resolved_at is null in this example: the key is the incident and the event.
         assert_eq!(
@@ -623,18 +626,18 @@ mod tests {
         let mut second = documented("resolved");
         second["data"]["attributes"]["resolved_at"] = json!("2020-10-21T12:00:00Z");
         assert_ne!(
-            parse(first.clone()).unwrap().dedup_key(),
-            parse(second).unwrap().dedup_key()
+            parse(&first).unwrap().dedup_key(),
+            parse(&second).unwrap().dedup_key()
         );
         assert_eq!(
-            parse(first.clone()).unwrap().dedup_key(),
-            parse(first).unwrap().dedup_key()
+            parse(&first).unwrap().dedup_key(),
+            parse(&first).unwrap().dedup_key()
         );
     }
 
     #[test]
     fn reads_the_tutorial_shape_with_the_status_in_either_place() {
-        let nested = parse(json!({"data": {"attributes": {
+        let nested = parse(&json!({"data": {"attributes": {
             "pronounceable_name": "Production API Health", "status": "down"}}}))
         .unwrap();
         assert_eq!(nested.event, "down");
@@ -643,14 +646,16 @@ mod tests {
         assert_eq!(nested.monitor_keys(), vec!["Production API Health"]);
         assert!(matches!(nested.dedup_key(), DedupKey::Body(_)));
 
-        let top = parse(json!({"status": "up", "data": {"attributes": {
+        let top = parse(&json!({"status": "up", "data": {"attributes": {
             "pronounceable_name": "Production API Health"}}}))
         .unwrap();
         assert_eq!(top.action, Action::Recover);
 
         // A monitor object: its id is the monitor's, not an incident's.
-        let typed = parse(json!({"data": {"id": 42, "type": "monitor", "attributes": {
-            "pronounceable_name": "api", "status": "Down"}}}))
+        let typed = parse(
+            &json!({"data": {"id": 42, "type": "monitor", "attributes": {
+            "pronounceable_name": "api", "status": "Down"}}}),
+        )
         .unwrap();
         assert_eq!(typed.monitor_id.as_deref(), Some("42"));
         assert_eq!(typed.incident_id, None);
@@ -663,7 +668,7 @@ mod tests {
         let mut numeric = documented("started");
         numeric["data"]["id"] = json!(1);
         numeric["data"]["relationships"]["monitor"]["data"]["id"] = json!(4);
-        let d = parse(numeric).unwrap();
+        let d = parse(&numeric).unwrap();
         assert_eq!(
             (d.incident_id.as_deref(), d.monitor_id.as_deref()),
             (Some("1"), Some("4"))
@@ -673,11 +678,13 @@ mod tests {
         let mut status_only = documented("x");
         status_only.as_object_mut().unwrap().remove("event");
         status_only["data"]["attributes"]["status"] = json!("Resolved");
-        assert_eq!(parse(status_only).unwrap().action, Action::Recover);
+        assert_eq!(parse(&status_only).unwrap().action, Action::Recover);
 
         // Dotted names (the incident-log exporter), flat, with ids at the top.
-        let flat = parse(json!({"dt": "2024-01-01T00:00:00Z", "event": "incident.started",
-            "message": "down", "monitor_id": 7, "incident_id": "99"}))
+        let flat = parse(
+            &json!({"dt": "2024-01-01T00:00:00Z", "event": "incident.started",
+            "message": "down", "monitor_id": 7, "incident_id": "99"}),
+        )
         .unwrap();
         assert_eq!(flat.event, "started");
         assert_eq!(flat.monitor_id.as_deref(), Some("7"));
@@ -687,18 +694,24 @@ mod tests {
         let mut heartbeat = documented("started");
         heartbeat["data"]["relationships"] =
             json!({"heartbeat": {"data": {"id": "12", "type": "heartbeat"}}});
-        assert_eq!(parse(heartbeat).unwrap().monitor_id.as_deref(), Some("12"));
+        assert_eq!(parse(&heartbeat).unwrap().monitor_id.as_deref(), Some("12"));
 
         // Reopened trips; unknown and validating are recorded.
-        assert_eq!(parse(documented("reopened")).unwrap().action, Action::Trip);
-        let comment = parse(documented("comment")).unwrap();
-        assert_eq!((comment.event.as_str(), comment.action), ("comment", Action::Record));
-        assert_eq!(parse(documented("Validating")).unwrap().action, Action::Record);
+        assert_eq!(parse(&documented("reopened")).unwrap().action, Action::Trip);
+        let comment = parse(&documented("comment")).unwrap();
+        assert_eq!(
+            (comment.event.as_str(), comment.action),
+            ("comment", Action::Record)
+        );
+        assert_eq!(
+            parse(&documented("Validating")).unwrap().action,
+            Action::Record
+        );
 
         // An unknown event with a known status: the status decides.
         let mut both = documented("monitor_status_changed");
         both["data"]["attributes"]["status"] = json!("down");
-        assert_eq!(parse(both).unwrap().action, Action::Trip);
+        assert_eq!(parse(&both).unwrap().action, Action::Trip);
     }
 
     #[test]
@@ -751,9 +764,10 @@ mod tests {
         let a = Delivery::parse(br#"{"status": "down", "data": {"attributes": {"name": "x", "pronounceable_name": "api"}}}"#).unwrap();
         let b = Delivery::parse(br#"{"data": {"attributes": {"pronounceable_name": "api", "name": "x"}}, "status": "down"}"#).unwrap();
         assert_eq!(a.body_hash, b.body_hash);
-        let c =
-            Delivery::parse(br#"{"status": "up", "data": {"attributes": {"pronounceable_name": "api"}}}"#)
-                .unwrap();
+        let c = Delivery::parse(
+            br#"{"status": "up", "data": {"attributes": {"pronounceable_name": "api"}}}"#,
+        )
+        .unwrap();
         assert_ne!(a.body_hash, c.body_hash);
     }
 
@@ -766,9 +780,14 @@ mod tests {
         assert_eq!(spec.name, "bs");
         assert!(spec.legacy_path);
         assert_eq!(spec.basic_auth.as_ref().unwrap().username, "u");
-        assert!(!format!("{spec:?}").contains("\"p\""), "the password is not in Debug");
+        assert!(
+            !format!("{spec:?}").contains("\"p\""),
+            "the password is not in Debug"
+        );
         assert_eq!(
-            SourceSpec::parse(&input(json!({"name": "x"}))).unwrap().kind,
+            SourceSpec::parse(&input(json!({"name": "x"})))
+                .unwrap()
+                .kind,
             KIND_BETTERSTACK
         );
         for (v, path) in [
@@ -778,10 +797,22 @@ mod tests {
             (json!({"name": "x".repeat(101)}), "name"),
             (json!({"name": "x", "kind": "pagerduty"}), "kind"),
             (json!({"name": "x", "basic_auth": "u:p"}), "basic_auth"),
-            (json!({"name": "x", "basic_auth": {"password": "p"}}), "basic_auth.username"),
-            (json!({"name": "x", "basic_auth": {"username": "u"}}), "basic_auth.password"),
-            (json!({"name": "x", "basic_auth": {"username": "a:b", "password": "p"}}), "basic_auth.username"),
-            (json!({"name": "x", "basic_auth": {"username": "u", "password": "p", "x": 1}}), "basic_auth.x"),
+            (
+                json!({"name": "x", "basic_auth": {"password": "p"}}),
+                "basic_auth.username",
+            ),
+            (
+                json!({"name": "x", "basic_auth": {"username": "u"}}),
+                "basic_auth.password",
+            ),
+            (
+                json!({"name": "x", "basic_auth": {"username": "a:b", "password": "p"}}),
+                "basic_auth.username",
+            ),
+            (
+                json!({"name": "x", "basic_auth": {"username": "u", "password": "p", "x": 1}}),
+                "basic_auth.x",
+            ),
             (json!({"name": "x", "legacy_path": "yes"}), "legacy_path"),
         ] {
             let err = SourceSpec::parse(&input(v.clone())).unwrap_err();

@@ -175,10 +175,7 @@ mod tests {
         let mut h = HeaderMap::new();
         // "user:pa:ss" — the first colon ends the username.
         h.insert(AUTHORIZATION, "Basic dXNlcjpwYTpzcw==".parse().unwrap());
-        assert_eq!(
-            basic_credentials(&h),
-            Some(("user".into(), "pa:ss".into()))
-        );
+        assert_eq!(basic_credentials(&h), Some(("user".into(), "pa:ss".into())));
         assert_eq!(header_secret(&h), None);
         h.insert(AUTHORIZATION, "Basic !!!".parse().unwrap());
         assert_eq!(basic_credentials(&h), None);

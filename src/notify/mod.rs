@@ -156,8 +156,8 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let at = time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822)
-        .ok()?;
+    let at =
+        time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
     let at = SystemTime::from(at);
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
@@ -363,7 +363,10 @@ mod tests {
         };
         assert!(matches!(
             p.decide(&with(7), 1, NOW),
-            DeliveryResult::Retry { at: Timestamp(1_007_000), .. }
+            DeliveryResult::Retry {
+                at: Timestamp(1_007_000),
+                ..
+            }
         ));
         assert!(matches!(
             p.decide(&with(1_000_000), 1, NOW),

@@ -23,7 +23,13 @@ pub fn body(notice: &Notice, routing_key: &str, severity: Severity, test: bool) 
     let source = notice
         .monitor
         .as_ref()
-        .map(|m| if m.target.is_empty() { &m.name } else { &m.target })
+        .map(|m| {
+            if m.target.is_empty() {
+                &m.name
+            } else {
+                &m.target
+            }
+        })
         .filter(|s| !s.is_empty())
         .map_or("flagwatch", String::as_str);
     let mut payload = json!({

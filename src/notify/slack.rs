@@ -138,7 +138,9 @@ mod tests {
             .map(|f| f["text"].as_str().unwrap())
             .collect();
         assert_eq!(fields.len(), 5, "{fields:?}");
-        assert!(fields[0].starts_with("*Monitor*\ncheckout-api\nhttps://checkout.example.com/health"));
+        assert!(
+            fields[0].starts_with("*Monitor*\ncheckout-api\nhttps://checkout.example.com/health")
+        );
         assert!(fields[4].contains("`new-checkout-flow` in production (default)"));
         assert_eq!(blocks[2]["type"], "context");
     }
@@ -147,7 +149,12 @@ mod tests {
     fn recoveries_are_green_and_tests_say_so() {
         let b = body(&sample(NoticeKind::FlagsEnabled), true);
         assert_eq!(b["attachments"][0]["color"], GREEN);
-        assert!(b["text"].as_str().unwrap().starts_with("[test] :white_check_mark: Flags switched back on"));
+        assert!(
+            b["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("[test] :white_check_mark: Flags switched back on")
+        );
     }
 
     #[test]

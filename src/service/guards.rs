@@ -126,7 +126,7 @@ impl Service {
     pub async fn create_guard(&self, actor: &Actor, input: &GuardInput) -> Result<GuardView> {
         let spec = GuardSpec::parse(input)?;
         let mut tx = self.store.write().await?;
-        check_references(&mut tx, &spec, None).await?;
+        self.check_references(&mut tx, &spec, None).await?;
         let now = Timestamp::now();
         let id = tx.insert_guard(&spec, now).await?;
         let guard = Guard {
@@ -153,7 +153,12 @@ impl Service {
     }
 
     /// PATCH: the given top-level fields replace the stored ones.
-    pub async fn patch_guard(&self, actor: &Actor, id: i64, patch: Map<String, Value>) -> Result<GuardView> {
+    pub async fn patch_guard(
+        &self,
+        actor: &Actor,
+        id: i64,
+        patch: Map<String, Value>,
+    ) -> Result<GuardView> {
         let current = {
             let mut r = self.store.read().await?;
             r.guard(id).await?.ok_or_else(|| guard_not_found(id))?
@@ -168,10 +173,15 @@ impl Service {
             .await
     }
 
-    async fn store_guard_update(&self, actor: &Actor, id: i64, spec: GuardSpec) -> Result<GuardView> {
+    async fn store_guard_update(
+        &self,
+        actor: &Actor,
+        id: i64,
+        spec: GuardSpec,
+    ) -> Result<GuardView> {
         let mut tx = self.store.write().await?;
         let before = tx.guard(id).await?.ok_or_else(|| guard_not_found(id))?;
-        check_references(&mut tx, &spec, Some(id)).await?;
+        self.check_references(&mut tx, &spec, Some(id)).await?;
         let now = Timestamp::now();
         tx.update_guard(id, &spec, now).await?;
         let after = Guard {
@@ -203,7 +213,11 @@ impl Service {
     /// "Why is this flag off?": per environment, whether it is on, the last on/off event (a
     /// guard's names the guard, the incident and the reason), the open trips holding it and
     /// the guards naming it.
-    pub async fn flag_guard_state(&self, project: &str, feature: &str) -> Result<Vec<FlagGuardState>> {
+    pub async fn flag_guard_state(
+        &self,
+        project: &str,
+        feature: &str,
+    ) -> Result<Vec<FlagGuardState>> {
         let mut r = self.store.read().await?;
         let flag = self.require_feature(&mut r, project, feature).await?;
         let guards = r.guards().await?;
@@ -250,7 +264,10 @@ impl Service {
             let (trip_id, held, incident_id, external) = match &open {
                 Some(trip) => (
                     trip.id,
-                    trip.flags.iter().map(|f| f.flag.clone()).collect::<HashSet<_>>(),
+                    trip.flags
+                        .iter()
+                        .map(|f| f.flag.clone())
+                        .collect::<HashSet<_>>(),
                     trip.incident_id,
                     trip.external_incident.clone(),
                 ),
@@ -264,7 +281,12 @@ impl Service {
                             cause.at,
                         )
                         .await?;
-                    (id, HashSet::new(), cause.incident_id, cause.external_incident.clone())
+                    (
+                        id,
+                        HashSet::new(),
+                        cause.incident_id,
+                        cause.external_incident.clone(),
+                    )
                 }
             };
             let data = json!({
@@ -386,13 +408,19 @@ impl Service {
             // Flags switched off by the trip and still off: re-enabled or kept for review.
             let mut changed = Vec::new();
             let mut kept = Vec::new();
-            for held in trip.flags.iter().filter(|f| f.action == FlagAction::Disabled) {
+            for held in trip
+                .flags
+                .iter()
+                .filter(|f| f.action == FlagAction::Disabled)
+            {
                 let flag = &held.flag;
                 if flag_enabled(tx, flag).await? != Some(false) {
                     continue; // switched back on by a person, or gone
                 }
-                let untouched =
-                    tx.last_toggle_event(&flag.feature, &flag.environment).await? == held.event_id;
+                let untouched = tx
+                    .last_toggle_event(&flag.feature, &flag.environment)
+                    .await?
+                    == held.event_id;
                 let held_elsewhere = tx
                     .open_trips_holding(&flag.feature, &flag.environment)
                     .await?
@@ -459,7 +487,11 @@ impl Service {
                     id: guard.id,
                     name: guard.spec.name.clone(),
                 }),
-                flags: if changed.is_empty() { kept } else { changed.clone() },
+                flags: if changed.is_empty() {
+                    kept
+                } else {
+                    changed.clone()
+                },
                 at: cause.at,
                 dedup_key: dedup_key(
                     guard.id,
@@ -481,44 +513,56 @@ impl Service {
     }
 }
 
-/// Everything a guard names must exist: its monitor, its flags and their environments. A
-/// name another guard has is a conflict.
-async fn check_references(r: &mut Reader, spec: &GuardSpec, id: Option<i64>) -> Result<()> {
-    if let Some(other) = r.guard_named(&spec.name).await?
-        && Some(other.id) != id
-    {
-        return Err(ServiceError::Conflict {
-            name: "NameExistsError",
-            message: format!("A guard named \"{}\" already exists.", spec.name),
-        });
-    }
-    if let Some(monitor_id) = spec.signal.monitor_id()
-        && r.monitor(monitor_id).await?.is_none()
-        && r.heartbeat(monitor_id).await?.is_none()
-    {
-        return Err(ServiceError::NotFound(format!(
-            "There is no monitor with id {monitor_id}."
-        )));
-    }
-    match &spec.target {
-        Target::Flags(flags) => {
-            for flag in flags {
-                let feature = match r.feature(&flag.feature).await? {
-                    Some(f) if f.project == flag.project && f.archived_at.is_none() => f,
-                    _ => return Err(not_found_feature(&flag.project, &flag.feature)),
-                };
-                if feature.environment(&flag.environment).is_none() {
-                    return Err(environment_not_found(&flag.environment));
+impl Service {
+    /// Everything a guard names must exist: its monitor, its flags and their environments, its
+    /// channels. A name another guard has is a conflict.
+    async fn check_references(
+        &self,
+        r: &mut Reader,
+        spec: &GuardSpec,
+        id: Option<i64>,
+    ) -> Result<()> {
+        if let Some(id) = self.missing_channels(r, &spec.channels).await?.first() {
+            return Err(ServiceError::NotFound(format!(
+                "There is no notification channel with id {id}."
+            )));
+        }
+        if let Some(other) = r.guard_named(&spec.name).await?
+            && Some(other.id) != id
+        {
+            return Err(ServiceError::Conflict {
+                name: "NameExistsError",
+                message: format!("A guard named \"{}\" already exists.", spec.name),
+            });
+        }
+        if let Some(monitor_id) = spec.signal.monitor_id()
+            && r.monitor(monitor_id).await?.is_none()
+            && r.heartbeat(monitor_id).await?.is_none()
+        {
+            return Err(ServiceError::NotFound(format!(
+                "There is no monitor with id {monitor_id}."
+            )));
+        }
+        match &spec.target {
+            Target::Flags(flags) => {
+                for flag in flags {
+                    let feature = match r.feature(&flag.feature).await? {
+                        Some(f) if f.project == flag.project && f.archived_at.is_none() => f,
+                        _ => return Err(not_found_feature(&flag.project, &flag.feature)),
+                    };
+                    if feature.environment(&flag.environment).is_none() {
+                        return Err(environment_not_found(&flag.environment));
+                    }
+                }
+            }
+            Target::RecentlyEnabled { environment, .. } => {
+                if r.environment(environment).await?.is_none() {
+                    return Err(environment_not_found(environment));
                 }
             }
         }
-        Target::RecentlyEnabled { environment, .. } => {
-            if r.environment(environment).await?.is_none() {
-                return Err(environment_not_found(environment));
-            }
-        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// A monitor that guards read cannot be deleted: a kill switch must not vanish as a side
@@ -528,7 +572,10 @@ pub(super) async fn refuse_if_guarded(r: &mut Reader, monitor_id: i64) -> Result
     if guards.is_empty() {
         return Ok(());
     }
-    let names: Vec<String> = guards.iter().map(|g| format!("\"{}\"", g.spec.name)).collect();
+    let names: Vec<String> = guards
+        .iter()
+        .map(|g| format!("\"{}\"", g.spec.name))
+        .collect();
     Err(ServiceError::Conflict {
         name: "ConflictError",
         message: format!(

@@ -14,10 +14,10 @@ use crate::domain::incident::{
     Incident, IncidentFilter, MonitorState, NewIncident, Observation, Policy, Status, Transition,
     evaluate,
 };
-use crate::domain::probe::{Cause, ProbeResult};
-use crate::service::monitors::{MAX_PER_PAGE, monitor_not_found};
 use crate::domain::notification::{IncidentRef, MonitorRef, Notice, NoticeKind};
+use crate::domain::probe::{Cause, ProbeResult};
 use crate::service::guards::GuardCause;
+use crate::service::monitors::{MAX_PER_PAGE, monitor_not_found};
 use crate::service::{Result, Service, ServiceError};
 use crate::store::Reader;
 

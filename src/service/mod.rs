@@ -14,8 +14,8 @@ pub mod monitors;
 pub mod notifications;
 pub mod probe_results;
 pub mod projects;
-mod sla_guards;
 mod segments;
+mod sla_guards;
 pub mod strategies;
 mod tags;
 pub mod tokens;
@@ -80,6 +80,8 @@ pub struct Service {
     probe_results: probe_results::ResultBuffer,
     /// Wakes `workers::notifications` when a commit queued notices.
     outbox: notifications::Outbox,
+    /// Webhook deliveries being written at once (see [`webhooks::Intake`]).
+    webhook_intake: webhooks::Intake,
 }
 
 impl Service {
@@ -94,6 +96,7 @@ impl Service {
             monitor_changes: tokio::sync::watch::Sender::new(0),
             probe_results: probe_results::ResultBuffer::default(),
             outbox: notifications::Outbox::default(),
+            webhook_intake: webhooks::Intake::default(),
         });
         service.refresh_tokens().await?;
         Ok(service)

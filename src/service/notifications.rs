@@ -186,7 +186,11 @@ impl Service {
 
     /// Queues a test notice for channel `id` and returns its delivery. Nothing changes, so
     /// there is no event; the delivery log shows it, marked `test`.
-    pub async fn test_channel(&self, id: i64, body: Option<&serde_json::Value>) -> Result<Delivery> {
+    pub async fn test_channel(
+        &self,
+        id: i64,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Delivery> {
         let test = TestNotice::parse(body)?;
         let channel = self.get_channel(id).await?;
         let now = Timestamp::now();

@@ -32,10 +32,7 @@ impl SlaMeasure {
         if let Some(min) = sla.availability_min
             && self.availability < min
         {
-            out.push(format!(
-                "availability {:.2}% < {min}%",
-                self.availability
-            ));
+            out.push(format!("availability {:.2}% < {min}%", self.availability));
         }
         if let (Some(max), Some(mean)) = (sla.response_time_max_ms, self.mean_response_ms)
             && mean > max as f64
@@ -72,9 +69,9 @@ impl Service {
             .await?
             .probe_rollup_minutes(sla.monitor_id, from)
             .await?;
-        let (checks, sum) = minutes
-            .iter()
-            .fold((0i64, 0i64), |(c, s), (_, r)| (c + r.checks, s + r.response_ms_sum));
+        let (checks, sum) = minutes.iter().fold((0i64, 0i64), |(c, s), (_, r)| {
+            (c + r.checks, s + r.response_ms_sum)
+        });
         Ok(SlaMeasure {
             availability: report.availability,
             mean_response_ms: (checks > 0).then(|| sum as f64 / checks as f64),
@@ -109,7 +106,13 @@ impl Service {
         };
         let measure = self.measure_sla(sla, now).await?;
         let breaches = measure.breaches(sla);
-        let tripped = self.store.read().await?.open_trip(guard.id).await?.is_some();
+        let tripped = self
+            .store
+            .read()
+            .await?
+            .open_trip(guard.id)
+            .await?
+            .is_some();
         if breaches.is_empty() && !tripped {
             return Ok(None);
         }

@@ -15,9 +15,7 @@ use subtle::ConstantTimeEq;
 
 use crate::domain::Timestamp;
 use crate::domain::event::{Actor, NewEvent, kind};
-use crate::domain::webhook::{
-    Action, DedupKey, Delivery, SourceInput, SourceSpec, WebhookSource,
-};
+use crate::domain::webhook::{Action, DedupKey, Delivery, SourceInput, SourceSpec, WebhookSource};
 use crate::service::guards::{GuardCause, GuardOutcome};
 use crate::service::tokens::hash_secret;
 use crate::service::{Result, Service, ServiceError};
@@ -28,6 +26,20 @@ const SECRET_LEN: usize = 40;
 
 /// Largest page of the delivery log.
 pub const MAX_DELIVERIES_PER_PAGE: i64 = 1000;
+
+/// Deliveries in their write transaction at once. Writers are serialised by the database
+/// anyway; the rest of a flood queues here, where only the request timeout applies, instead of
+/// for a pooled connection, whose wait times out after seconds (a 503).
+const CONCURRENT_WRITES: usize = 4;
+
+/// The queue deliveries wait in for their write transaction.
+pub struct Intake(tokio::sync::Semaphore);
+
+impl Default for Intake {
+    fn default() -> Self {
+        Self(tokio::sync::Semaphore::new(CONCURRENT_WRITES))
+    }
+}
 
 /// A source as just created or given a new secret: the only time the secret is known.
 pub struct IssuedSource {
@@ -247,7 +259,10 @@ impl Service {
     /// The source a delivery to the legacy path is for: one that allows the path and accepts
     /// the credentials (its secret in a header, its secret as a Basic-auth password, or its
     /// Basic auth).
-    pub async fn legacy_webhook_source(&self, creds: &LegacyCredentials<'_>) -> Result<LegacyMatch> {
+    pub async fn legacy_webhook_source(
+        &self,
+        creds: &LegacyCredentials<'_>,
+    ) -> Result<LegacyMatch> {
         let sources: Vec<WebhookSource> = self
             .store
             .read()
@@ -294,6 +309,12 @@ impl Service {
                 guards: Vec::new(),
             }))
         };
+        let _turn = self
+            .webhook_intake
+            .0
+            .acquire()
+            .await
+            .map_err(|e| ServiceError::Internal(e.into()))?;
         let now = Timestamp::now();
         let mut tx = self.store.write().await?;
         let Some(source) = tx.webhook_source(source.id).await? else {

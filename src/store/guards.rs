@@ -171,13 +171,15 @@ impl Reader {
     }
 
     pub async fn guard_named(&mut self, name: &str) -> Result<Option<Guard>> {
-        sqlx::query(sqlx::AssertSqlSafe(format!("select {GUARD_COLUMNS} from guard where name = $1")))
-            .bind(name)
-            .fetch_optional(&mut *self.tx)
-            .await?
-            .as_ref()
-            .map(guard_from)
-            .transpose()
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {GUARD_COLUMNS} from guard where name = $1"
+        )))
+        .bind(name)
+        .fetch_optional(&mut *self.tx)
+        .await?
+        .as_ref()
+        .map(guard_from)
+        .transpose()
     }
 
     /// Guards whose signal is the monitor itself going down.
@@ -384,7 +386,12 @@ impl Writer {
         self.insert_returning_id(q).await
     }
 
-    pub async fn update_guard(&mut self, id: i64, spec: &GuardSpec, now: Timestamp) -> Result<bool> {
+    pub async fn update_guard(
+        &mut self,
+        id: i64,
+        spec: &GuardSpec,
+        now: Timestamp,
+    ) -> Result<bool> {
         let row = GuardRow::from_spec(spec)?;
         let q = sqlx::query(
             "update guard set name = $2, signal_kind = $3, monitor_id = $4, betterstack_monitor = $5, \

@@ -10,8 +10,8 @@ use sqlx::any::AnyRow;
 
 use crate::domain::Timestamp;
 use crate::domain::notification::{
-    Channel, ChannelConfig, ChannelSpec, ClaimedDelivery, Delivery, DeliveryFilter,
-    DeliveryResult, DeliveryStatus, Notice,
+    Channel, ChannelConfig, ChannelSpec, ClaimedDelivery, Delivery, DeliveryFilter, DeliveryResult,
+    DeliveryStatus, Notice,
 };
 use crate::store::StoreError;
 use crate::store::query::Sql;
@@ -51,7 +51,9 @@ fn delivery_from(row: &AnyRow) -> Result<Delivery> {
         next_attempt_at: row
             .try_get::<Option<i64>, _>("next_attempt_at")?
             .map(Timestamp),
-        delivered_at: row.try_get::<Option<i64>, _>("delivered_at")?.map(Timestamp),
+        delivered_at: row
+            .try_get::<Option<i64>, _>("delivered_at")?
+            .map(Timestamp),
     })
 }
 
@@ -69,12 +71,12 @@ fn insert_delivery_query(
     now: Timestamp,
 ) -> Result<sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>> {
     Ok(sqlx::query(sql)
-    .bind(channel_id)
-    .bind(notice.kind.as_str())
-    .bind(notice.dedup_key.clone())
-    .bind(to_json(notice)?)
-    .bind(test)
-    .bind(now.millis()))
+        .bind(channel_id)
+        .bind(notice.kind.as_str())
+        .bind(notice.dedup_key.clone())
+        .bind(to_json(notice)?)
+        .bind(test)
+        .bind(now.millis()))
 }
 
 /// A JSON list of ids as stored in a text column; unreadable text reads as none.
@@ -137,7 +139,11 @@ impl Reader {
         for row in rows {
             if id_list(row.try_get::<&str, _>("notification_channels")?).contains(&id) {
                 let kind: String = row.try_get("monitor_type")?;
-                let kind = if kind == "heartbeat" { "heartbeat" } else { "monitor" };
+                let kind = if kind == "heartbeat" {
+                    "heartbeat"
+                } else {
+                    "monitor"
+                };
                 users.push(format!(
                     "{kind} {} \"{}\"",
                     row.try_get::<i64, _>("monitor_id")?,
@@ -423,7 +429,9 @@ impl ObservationWriter {
         if ids.is_empty() {
             return Ok(0);
         }
-        let mut sql = Sql::new("update notification_delivery set lease_owner = null, lease_until = null, next_attempt_at = ");
+        let mut sql = Sql::new(
+            "update notification_delivery set lease_owner = null, lease_until = null, next_attempt_at = ",
+        );
         sql.int(now.millis())
             .push(" where status = 'pending' and lease_owner = ")
             .text(owner)

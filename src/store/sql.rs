@@ -995,10 +995,10 @@ impl Writer {
 
 /// Writes what SDKs report about themselves — evaluation counts, applications, instances — in
 /// one transaction. Unlike [`Writer`] it cannot append events and needs none: these are
-/// observations, not configuration, so they must not move the revision (max event id) and with
-/// it every SDK's ETag. It can write only the `client_*` tables, a monitor's check
-/// bookkeeping (streaks, last check) and check results (`probe_result`, `probe_rollup_*`),
-/// never a monitor's status or configuration.
+/// observations, not configuration, so they must not move the revision
+/// ([`Reader::revision`]) and with it every SDK's ETag. It can write only the `client_*`
+/// tables, a monitor's check bookkeeping (streaks, last check) and check results
+/// (`probe_result`, `probe_rollup_*`), never a monitor's status or configuration.
 pub struct ObservationWriter {
     pub(super) tx: Transaction<'static, Any>,
     /// As for [`Writer`]: SQLite's single writer.

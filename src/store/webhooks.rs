@@ -103,11 +103,12 @@ impl Reader {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<WebhookDelivery>, i64)> {
-        let total: i64 =
-            sqlx::query_scalar("select count(*) from webhook_delivery where webhook_source_id = $1")
-                .bind(source_id)
-                .fetch_one(&mut *self.tx)
-                .await?;
+        let total: i64 = sqlx::query_scalar(
+            "select count(*) from webhook_delivery where webhook_source_id = $1",
+        )
+        .bind(source_id)
+        .fetch_one(&mut *self.tx)
+        .await?;
         let mut select = Sql::new(&format!(
             "select {DELIVERY_COLUMNS} from webhook_delivery where webhook_source_id = "
         ));
@@ -136,25 +137,42 @@ impl Reader {
         Ok(n > 0)
     }
 
-    /// The latest delivery without an incident id (keyed by body) about the monitor named by
-    /// `monitor_id` and `monitor_name` (both as the payload gave them, absent ones included).
+    /// The latest delivery without an incident id (keyed by body) about the same monitor: one
+    /// with the same monitor id, or the same name whatever its case (one payload may name a
+    /// monitor by id and name, the next by name only). With neither, the latest that named
+    /// no monitor either.
     pub async fn latest_body_keyed_delivery(
         &mut self,
         source_id: i64,
         monitor_id: Option<&str>,
         monitor_name: Option<&str>,
     ) -> Result<Option<WebhookDelivery>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {DELIVERY_COLUMNS} from webhook_delivery where webhook_source_id = $1 \
-             and incident_id is null and substr(dedup_key, 1, 5) = 'body:' \
-             and coalesce(monitor_id, '') = $2 and coalesce(monitor_name, '') = $3 \
-             order by webhook_delivery_id desc limit 1"
-        )))
-        .bind(source_id)
-        .bind(monitor_id.unwrap_or(""))
-        .bind(monitor_name.unwrap_or(""))
-        .fetch_optional(&mut *self.tx)
-        .await?;
+        let mut select = Sql::new(&format!(
+            "select {DELIVERY_COLUMNS} from webhook_delivery where webhook_source_id = "
+        ));
+        select
+            .int(source_id)
+            .push(" and incident_id is null and substr(dedup_key, 1, 5) = 'body:' and ");
+        match (monitor_id, monitor_name) {
+            (None, None) => {
+                select.push("monitor_id is null and monitor_name is null");
+            }
+            (id, name) => {
+                select.push("(1 = 0");
+                if let Some(id) = id {
+                    select.push(" or monitor_id = ").text(id);
+                }
+                if let Some(name) = name {
+                    select
+                        .push(" or lower(monitor_name) = lower(")
+                        .text(name)
+                        .push(")");
+                }
+                select.push(")");
+            }
+        }
+        select.push(" order by webhook_delivery_id desc limit 1");
+        let row = select.query().fetch_optional(&mut *self.tx).await?;
         row.as_ref().map(delivery_from).transpose()
     }
 }
@@ -204,8 +222,10 @@ impl Writer {
     /// Deletes a source and its delivery log; false if there is no such source.
     pub async fn delete_webhook_source(&mut self, id: i64) -> Result<bool> {
         // Explicitly rather than by cascade, as for flags: the log goes with its source.
-        self.execute(sqlx::query("delete from webhook_delivery where webhook_source_id = $1").bind(id))
-            .await?;
+        self.execute(
+            sqlx::query("delete from webhook_delivery where webhook_source_id = $1").bind(id),
+        )
+        .await?;
         let q = sqlx::query("delete from webhook_source where webhook_source_id = $1").bind(id);
         Ok(self.execute(q).await? > 0)
     }

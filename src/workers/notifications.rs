@@ -74,7 +74,9 @@ pub async fn run_notifications(
             match service.prune_deliveries(config.retention_days.max(1)).await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(rows = n, "deleted old notification deliveries"),
-                Err(e) => tracing::warn!(error = %e, "could not delete old notification deliveries"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not delete old notification deliveries")
+                }
             }
         }
 

@@ -49,7 +49,8 @@ async fn toggle(app: &TestApp, name: &str, on: bool) {
 
 /// The flag as an SDK with a development token sees it.
 async fn sdk_enabled(app: &TestApp, name: &str) -> bool {
-    let (status, body) = send(app.request(Method::GET, "/api/client/features", Some(CLIENT_DEV))).await;
+    let (status, body) =
+        send(app.request(Method::GET, "/api/client/features", Some(CLIENT_DEV))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["features"]
         .as_array()
@@ -122,7 +123,10 @@ both_backends!(guards_are_created_listed_changed_and_deleted, |app| {
     let id = created["id"].as_i64().unwrap();
     assert_eq!(created["on_recovery"], "keep_disabled", "the default");
     assert_eq!(created["state"], "armed");
-    assert_eq!(created["signal"], json!({"monitor_id": monitor.to_string()}));
+    assert_eq!(
+        created["signal"],
+        json!({"monitor_id": monitor.to_string()})
+    );
     assert_eq!(created["flags"], json!([flag("new-checkout-flow")]));
 
     let listed = guards(app).await;
@@ -159,9 +163,11 @@ both_backends!(guards_are_created_listed_changed_and_deleted, |app| {
     );
 
     // A monitor a guard reads cannot be deleted.
-    let (status, body) = send(
-        app.request(Method::DELETE, &format!("/api/v2/heartbeats/{monitor}"), Some(BEARER)),
-    )
+    let (status, body) = send(app.request(
+        Method::DELETE,
+        &format!("/api/v2/heartbeats/{monitor}"),
+        Some(BEARER),
+    ))
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body.to_string().contains("checkout-sla"), "{body}");
@@ -190,9 +196,11 @@ both_backends!(guards_are_created_listed_changed_and_deleted, |app| {
         .await;
     assert_eq!(events["events"][0]["preData"]["name"], "checkout-sla");
     // Now the heartbeat can go.
-    let (status, body) = send(
-        app.request(Method::DELETE, &format!("/api/v2/heartbeats/{monitor}"), Some(BEARER)),
-    )
+    let (status, body) = send(app.request(
+        Method::DELETE,
+        &format!("/api/v2/heartbeats/{monitor}"),
+        Some(BEARER),
+    ))
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
 });
@@ -215,30 +223,53 @@ both_backends!(bad_guards_are_refused_and_change_nothing, |app| {
         body
     };
     let cases: Vec<(Value, StatusCode, &str)> = vec![
-        (with("signal", json!({"monitor_id": "999999"})), StatusCode::NOT_FOUND, "monitor"),
-        (with("flags", json!([flag("no-such-flag")])), StatusCode::NOT_FOUND, "no-such-flag"),
         (
-            with("flags", json!([{"project": "default", "feature": "new-checkout-flow", "environment": "mars"}])),
+            with("signal", json!({"monitor_id": "999999"})),
+            StatusCode::NOT_FOUND,
+            "monitor",
+        ),
+        (
+            with("flags", json!([flag("no-such-flag")])),
+            StatusCode::NOT_FOUND,
+            "no-such-flag",
+        ),
+        (
+            with(
+                "flags",
+                json!([{"project": "default", "feature": "new-checkout-flow", "environment": "mars"}]),
+            ),
             StatusCode::NOT_FOUND,
             "mars",
         ),
         (
-            with("flags", json!({"recently_enabled_hours": 2, "environment": "development"})),
+            with(
+                "flags",
+                json!({"recently_enabled_hours": 2, "environment": "development"}),
+            ),
             StatusCode::BAD_REQUEST,
             "SLA",
         ),
         (
-            with("signal", json!({"sla": {"monitor_id": monitor, "availability_min": 101}})),
+            with(
+                "signal",
+                json!({"sla": {"monitor_id": monitor, "availability_min": 101}}),
+            ),
             StatusCode::BAD_REQUEST,
             "availability_min",
         ),
         (
-            with("signal", json!({"sla": {"monitor_id": monitor, "response_time_max_ms": 0}})),
+            with(
+                "signal",
+                json!({"sla": {"monitor_id": monitor, "response_time_max_ms": 0}}),
+            ),
             StatusCode::BAD_REQUEST,
             "response_time_max_ms",
         ),
         (
-            with("signal", json!({"sla": {"monitor_id": monitor, "incidents_max": -2}})),
+            with(
+                "signal",
+                json!({"sla": {"monitor_id": monitor, "incidents_max": -2}}),
+            ),
             StatusCode::BAD_REQUEST,
             "incidents_max",
         ),
@@ -247,15 +278,31 @@ both_backends!(bad_guards_are_refused_and_change_nothing, |app| {
             StatusCode::BAD_REQUEST,
             "threshold",
         ),
-        (with("on_recovery", json!("later")), StatusCode::BAD_REQUEST, "on_recovery"),
-        (with("signal", json!("monitor 1")), StatusCode::BAD_REQUEST, "signal"),
+        (
+            with("on_recovery", json!("later")),
+            StatusCode::BAD_REQUEST,
+            "on_recovery",
+        ),
+        (
+            with("signal", json!("monitor 1")),
+            StatusCode::BAD_REQUEST,
+            "signal",
+        ),
         (with("flags", json!([])), StatusCode::BAD_REQUEST, "flags"),
-        (with("surprise", json!(1)), StatusCode::BAD_REQUEST, "surprise"),
-        ({
-            let mut b = good.clone();
-            b["name"] = json!("checkout");
-            b
-        }, StatusCode::CONFLICT, "already exists"),
+        (
+            with("surprise", json!(1)),
+            StatusCode::BAD_REQUEST,
+            "surprise",
+        ),
+        (
+            {
+                let mut b = good.clone();
+                b["name"] = json!("checkout");
+                b
+            },
+            StatusCode::CONFLICT,
+            "already exists",
+        ),
     ];
     for (body, status, needle) in cases {
         let (got, answer) = app
@@ -268,9 +315,13 @@ both_backends!(bad_guards_are_refused_and_change_nothing, |app| {
         );
     }
     let (status, answer) = send(
-        app.request(Method::POST, "/api/admin/guards", Some(crate::helpers::ADMIN))
-            .header("content-type", "application/json")
-            .body("{not json"),
+        app.request(
+            Method::POST,
+            "/api/admin/guards",
+            Some(crate::helpers::ADMIN),
+        )
+        .header("content-type", "application/json")
+        .body("{not json"),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
@@ -304,197 +355,226 @@ both_backends!(bad_guards_are_refused_and_change_nothing, |app| {
     assert_eq!(status, StatusCode::FORBIDDEN);
 });
 
-both_backends!(a_monitor_going_down_switches_its_flags_off_and_keep_disabled_keeps_them_off, |app| {
-    create_flag(app, "new-checkout-flow", true).await;
-    create_flag(app, "unrelated", true).await;
-    let (monitor, ping_path) = heartbeat(app, "checkout-job").await;
-    ping(app, &ping_path).await;
-    let guard = create_guard(
-        app,
-        json!({
-            "name": "checkout",
-            "signal": {"monitor_id": monitor.to_string()},
-            "flags": [flag("new-checkout-flow")],
-        }),
-    )
-    .await;
-    let guard_id = guard["id"].as_i64().unwrap();
-    assert!(sdk_enabled(app, "new-checkout-flow").await);
-
-    ping(app, &format!("{ping_path}/fail")).await;
-
-    // The incident and the flag change are one transaction: by the time the ping answered,
-    // both are visible.
-    assert!(!sdk_enabled(app, "new-checkout-flow").await);
-    assert!(sdk_enabled(app, "unrelated").await, "only the guarded flag");
-    let (_, incidents) = send(app.request(
-        Method::GET,
-        &format!("/api/v2/incidents?monitor_id={monitor}"),
-        Some(BEARER),
-    ))
-    .await;
-    let incident_id: i64 = incidents["data"][0]["id"].as_str().unwrap().parse().unwrap();
-
-    // Why is it off? The flag's events say: the guard, the incident, the reason.
-    let events = flag_events(app, "new-checkout-flow").await;
-    let off = &events[0];
-    assert_eq!(off["type"], "feature-environment-disabled");
-    assert_eq!(off["createdBy"], "guard:checkout");
-    assert_eq!(off["environment"], "development");
-    assert_eq!(off["data"]["guard_id"], guard_id);
-    assert_eq!(off["data"]["incident_id"], incident_id);
-    assert!(
-        off["data"]["reason"].as_str().unwrap().contains("checkout-job is down"),
-        "{off}"
-    );
-    // … and so does the one-call view.
-    let (status, why) = app
-        .admin(
-            Method::GET,
-            "/api/admin/projects/default/features/new-checkout-flow/kill-switch",
-            None,
+both_backends!(
+    a_monitor_going_down_switches_its_flags_off_and_keep_disabled_keeps_them_off,
+    |app| {
+        create_flag(app, "new-checkout-flow", true).await;
+        create_flag(app, "unrelated", true).await;
+        let (monitor, ping_path) = heartbeat(app, "checkout-job").await;
+        ping(app, &ping_path).await;
+        let guard = create_guard(
+            app,
+            json!({
+                "name": "checkout",
+                "signal": {"monitor_id": monitor.to_string()},
+                "flags": [flag("new-checkout-flow")],
+            }),
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{why}");
-    let dev = why["environments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["environment"] == "development")
-        .unwrap();
-    assert_eq!(dev["enabled"], false);
-    assert_eq!(dev["last_change"]["createdBy"], "guard:checkout");
-    assert_eq!(dev["held_by"][0]["guard"], "checkout");
-    assert_eq!(dev["held_by"][0]["incident_id"], incident_id);
-    assert_eq!(dev["guards"], json!(["checkout"]));
-    let (_, g) = app
-        .admin(Method::GET, &format!("/api/admin/guards/{guard_id}"), None)
-        .await;
-    assert_eq!(g["state"], "tripped");
-    assert_eq!(g["trip"]["flags"][0]["action"], "disabled");
+        let guard_id = guard["id"].as_i64().unwrap();
+        assert!(sdk_enabled(app, "new-checkout-flow").await);
 
-    // Up again: keep_disabled leaves the flag off for a person to review.
-    ping(app, &ping_path).await;
-    assert!(!sdk_enabled(app, "new-checkout-flow").await);
-    let (_, g) = app
-        .admin(Method::GET, &format!("/api/admin/guards/{guard_id}"), None)
-        .await;
-    assert_eq!(g["state"], "armed");
-    assert_eq!(g["recent_trips"][0]["outcome"], "kept_disabled");
-    let (_, recovered) = app
-        .admin(Method::GET, "/api/admin/events?type=guard-recovered", None)
-        .await;
-    assert_eq!(
-        recovered["events"][0]["data"]["flags_still_off"][0]["feature"],
-        "new-checkout-flow"
-    );
-
-    // One admin call turns it back on.
-    toggle(app, "new-checkout-flow", true).await;
-    assert!(sdk_enabled(app, "new-checkout-flow").await);
-});
-
-both_backends!(re_enable_restores_only_what_the_guard_switched_off_and_respects_people, |app| {
-    create_flag(app, "flag-a", true).await;
-    create_flag(app, "flag-b", true).await;
-    create_flag(app, "flag-c", false).await;
-    let (monitor, ping_path) = heartbeat(app, "payments-job").await;
-    ping(app, &ping_path).await;
-    create_guard(
-        app,
-        json!({
-            "name": "payments",
-            "signal": {"monitor_id": monitor},
-            "flags": [flag("flag-a"), flag("flag-b"), flag("flag-c")],
-            "on_recovery": "re_enable",
-        }),
-    )
-    .await;
-
-    ping(app, &format!("{ping_path}/fail")).await;
-    assert!(!sdk_enabled(app, "flag-a").await);
-    assert!(!sdk_enabled(app, "flag-b").await);
-    assert!(!sdk_enabled(app, "flag-c").await);
-    assert_eq!(
-        flag_events(app, "flag-c").await[0]["type"],
-        "feature-created",
-        "an already-off flag gets no event"
-    );
-
-    // A person switches flag-b back on during the incident: the guard does not overrule
-    // them, however many more failures come in.
-    toggle(app, "flag-b", true).await;
-    for _ in 0..3 {
         ping(app, &format!("{ping_path}/fail")).await;
-    }
-    assert!(sdk_enabled(app, "flag-b").await);
-    assert!(!sdk_enabled(app, "flag-a").await);
 
-    // A person also switches flag-a on and off again: it is theirs now, not the guard's.
-    create_flag(app, "flag-d", true).await;
-    let (_, g) = app.admin(Method::GET, "/api/admin/guards", None).await;
-    let guard_id = g["guards"][0]["id"].as_i64().unwrap();
-    let (status, body) = app
+        // The incident and the flag change are one transaction: by the time the ping answered,
+        // both are visible.
+        assert!(!sdk_enabled(app, "new-checkout-flow").await);
+        assert!(sdk_enabled(app, "unrelated").await, "only the guarded flag");
+        let (_, incidents) = send(app.request(
+            Method::GET,
+            &format!("/api/v2/incidents?monitor_id={monitor}"),
+            Some(BEARER),
+        ))
+        .await;
+        let incident_id: i64 = incidents["data"][0]["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+
+        // Why is it off? The flag's events say: the guard, the incident, the reason.
+        let events = flag_events(app, "new-checkout-flow").await;
+        let off = &events[0];
+        assert_eq!(off["type"], "feature-environment-disabled");
+        assert_eq!(off["createdBy"], "guard:checkout");
+        assert_eq!(off["environment"], "development");
+        assert_eq!(off["data"]["guard_id"], guard_id);
+        assert_eq!(off["data"]["incident_id"], incident_id);
+        assert!(
+            off["data"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("checkout-job is down"),
+            "{off}"
+        );
+        // … and so does the one-call view.
+        let (status, why) = app
+            .admin(
+                Method::GET,
+                "/api/admin/projects/default/features/new-checkout-flow/kill-switch",
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{why}");
+        let dev = why["environments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["environment"] == "development")
+            .unwrap();
+        assert_eq!(dev["enabled"], false);
+        assert_eq!(dev["last_change"]["createdBy"], "guard:checkout");
+        assert_eq!(dev["held_by"][0]["guard"], "checkout");
+        assert_eq!(dev["held_by"][0]["incident_id"], incident_id);
+        assert_eq!(dev["guards"], json!(["checkout"]));
+        let (_, g) = app
+            .admin(Method::GET, &format!("/api/admin/guards/{guard_id}"), None)
+            .await;
+        assert_eq!(g["state"], "tripped");
+        assert_eq!(g["trip"]["flags"][0]["action"], "disabled");
+
+        // Up again: keep_disabled leaves the flag off for a person to review.
+        ping(app, &ping_path).await;
+        assert!(!sdk_enabled(app, "new-checkout-flow").await);
+        let (_, g) = app
+            .admin(Method::GET, &format!("/api/admin/guards/{guard_id}"), None)
+            .await;
+        assert_eq!(g["state"], "armed");
+        assert_eq!(g["recent_trips"][0]["outcome"], "kept_disabled");
+        let (_, recovered) = app
+            .admin(Method::GET, "/api/admin/events?type=guard-recovered", None)
+            .await;
+        assert_eq!(
+            recovered["events"][0]["data"]["flags_still_off"][0]["feature"],
+            "new-checkout-flow"
+        );
+
+        // One admin call turns it back on.
+        toggle(app, "new-checkout-flow", true).await;
+        assert!(sdk_enabled(app, "new-checkout-flow").await);
+    }
+);
+
+both_backends!(
+    re_enable_restores_only_what_the_guard_switched_off_and_respects_people,
+    |app| {
+        create_flag(app, "flag-a", true).await;
+        create_flag(app, "flag-b", true).await;
+        create_flag(app, "flag-c", false).await;
+        let (monitor, ping_path) = heartbeat(app, "payments-job").await;
+        ping(app, &ping_path).await;
+        create_guard(
+            app,
+            json!({
+                "name": "payments",
+                "signal": {"monitor_id": monitor},
+                "flags": [flag("flag-a"), flag("flag-b"), flag("flag-c")],
+                "on_recovery": "re_enable",
+            }),
+        )
+        .await;
+
+        ping(app, &format!("{ping_path}/fail")).await;
+        assert!(!sdk_enabled(app, "flag-a").await);
+        assert!(!sdk_enabled(app, "flag-b").await);
+        assert!(!sdk_enabled(app, "flag-c").await);
+        assert_eq!(
+            flag_events(app, "flag-c").await[0]["type"],
+            "feature-created",
+            "an already-off flag gets no event"
+        );
+
+        // A person switches flag-b back on during the incident: the guard does not overrule
+        // them, however many more failures come in.
+        toggle(app, "flag-b", true).await;
+        for _ in 0..3 {
+            ping(app, &format!("{ping_path}/fail")).await;
+        }
+        assert!(sdk_enabled(app, "flag-b").await);
+        assert!(!sdk_enabled(app, "flag-a").await);
+
+        // A person also switches flag-a on and off again: it is theirs now, not the guard's.
+        create_flag(app, "flag-d", true).await;
+        let (_, g) = app.admin(Method::GET, "/api/admin/guards", None).await;
+        let guard_id = g["guards"][0]["id"].as_i64().unwrap();
+        let (status, body) = app
         .admin(
             Method::PATCH,
             &format!("/api/admin/guards/{guard_id}"),
             Some(json!({"flags": [flag("flag-a"), flag("flag-b"), flag("flag-c"), flag("flag-d")]})),
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(sdk_enabled(app, "flag-d").await, "a changed guard does not fire by itself");
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(
+            sdk_enabled(app, "flag-d").await,
+            "a changed guard does not fire by itself"
+        );
 
-    // Recovery: flag-a (switched off by the guard, untouched since) comes back; flag-b is on
-    // already; flag-c was off before the incident and stays off.
-    ping(app, &ping_path).await;
-    assert!(sdk_enabled(app, "flag-a").await);
-    assert!(sdk_enabled(app, "flag-b").await);
-    assert!(!sdk_enabled(app, "flag-c").await);
-    let a = flag_events(app, "flag-a").await;
-    assert_eq!(a[0]["type"], "feature-environment-enabled");
-    assert_eq!(a[0]["createdBy"], "guard:payments");
-    let b = flag_events(app, "flag-b").await;
-    assert_eq!(b[0]["createdBy"], "admin", "the person's change stands: {}", b[0]);
+        // Recovery: flag-a (switched off by the guard, untouched since) comes back; flag-b is on
+        // already; flag-c was off before the incident and stays off.
+        ping(app, &ping_path).await;
+        assert!(sdk_enabled(app, "flag-a").await);
+        assert!(sdk_enabled(app, "flag-b").await);
+        assert!(!sdk_enabled(app, "flag-c").await);
+        let a = flag_events(app, "flag-a").await;
+        assert_eq!(a[0]["type"], "feature-environment-enabled");
+        assert_eq!(a[0]["createdBy"], "guard:payments");
+        let b = flag_events(app, "flag-b").await;
+        assert_eq!(
+            b[0]["createdBy"], "admin",
+            "the person's change stands: {}",
+            b[0]
+        );
 
-    // Next incident: the flag a person touched during the last one is fair game again.
-    toggle(app, "flag-a", false).await;
-    toggle(app, "flag-a", true).await;
-    ping(app, &format!("{ping_path}/fail")).await;
-    assert!(!sdk_enabled(app, "flag-a").await);
-    assert!(!sdk_enabled(app, "flag-b").await);
-    assert!(!sdk_enabled(app, "flag-d").await);
-    // Switched on and off by a person during this incident: not the guard's to restore.
-    toggle(app, "flag-a", true).await;
-    toggle(app, "flag-a", false).await;
-    ping(app, &ping_path).await;
-    assert!(!sdk_enabled(app, "flag-a").await, "a person switched it off last");
-    assert!(sdk_enabled(app, "flag-b").await);
-    assert!(sdk_enabled(app, "flag-d").await);
-});
+        // Next incident: the flag a person touched during the last one is fair game again.
+        toggle(app, "flag-a", false).await;
+        toggle(app, "flag-a", true).await;
+        ping(app, &format!("{ping_path}/fail")).await;
+        assert!(!sdk_enabled(app, "flag-a").await);
+        assert!(!sdk_enabled(app, "flag-b").await);
+        assert!(!sdk_enabled(app, "flag-d").await);
+        // Switched on and off by a person during this incident: not the guard's to restore.
+        toggle(app, "flag-a", true).await;
+        toggle(app, "flag-a", false).await;
+        ping(app, &ping_path).await;
+        assert!(
+            !sdk_enabled(app, "flag-a").await,
+            "a person switched it off last"
+        );
+        assert!(sdk_enabled(app, "flag-b").await);
+        assert!(sdk_enabled(app, "flag-d").await);
+    }
+);
 
-both_backends!(two_guards_on_one_flag_restore_it_only_when_both_recover, |app| {
-    create_flag(app, "shared", true).await;
-    let (first, first_ping) = heartbeat(app, "first").await;
-    let (second, second_ping) = heartbeat(app, "second").await;
-    ping(app, &first_ping).await;
-    ping(app, &second_ping).await;
-    for (name, monitor) in [("first", first), ("second", second)] {
-        create_guard(
+both_backends!(
+    two_guards_on_one_flag_restore_it_only_when_both_recover,
+    |app| {
+        create_flag(app, "shared", true).await;
+        let (first, first_ping) = heartbeat(app, "first").await;
+        let (second, second_ping) = heartbeat(app, "second").await;
+        ping(app, &first_ping).await;
+        ping(app, &second_ping).await;
+        for (name, monitor) in [("first", first), ("second", second)] {
+            create_guard(
             app,
             json!({"name": name, "signal": {"monitor_id": monitor}, "flags": [flag("shared")], "on_recovery": "re_enable"}),
         )
         .await;
+        }
+        ping(app, &format!("{first_ping}/fail")).await;
+        ping(app, &format!("{second_ping}/fail")).await;
+        assert!(!sdk_enabled(app, "shared").await);
+        ping(app, &first_ping).await;
+        assert!(
+            !sdk_enabled(app, "shared").await,
+            "the second guard still holds it"
+        );
+        ping(app, &second_ping).await;
+        // The second guard found it already off, so it is not the second guard's to restore and
+        // the first guard has ended its trip: it stays off for a person.
+        assert!(!sdk_enabled(app, "shared").await);
     }
-    ping(app, &format!("{first_ping}/fail")).await;
-    ping(app, &format!("{second_ping}/fail")).await;
-    assert!(!sdk_enabled(app, "shared").await);
-    ping(app, &first_ping).await;
-    assert!(!sdk_enabled(app, "shared").await, "the second guard still holds it");
-    ping(app, &second_ping).await;
-    // The second guard found it already off, so it is not the second guard's to restore and
-    // the first guard has ended its trip: it stays off for a person.
-    assert!(!sdk_enabled(app, "shared").await);
-});
+);
 
 /// A loopback HTTP service that can be stopped and started again on the same port.
 struct Service {
@@ -538,48 +618,165 @@ async fn wait_for(what: &str, deadline: Duration, mut check: impl AsyncFnMut() -
     }
 }
 
-both_backends!(a_real_service_stopping_and_starting_drives_the_kill_switch, args = scheduler_args(), |app| {
-    let mut service = Service::start().await;
+both_backends!(
+    a_real_service_stopping_and_starting_drives_the_kill_switch,
+    args = scheduler_args(),
+    |app| {
+        let mut service = Service::start().await;
+        create_flag(app, "new-checkout-flow", true).await;
+        let (status, body) = send(
+            app.request(Method::POST, "/api/v2/monitors", Some(BEARER))
+                .json(&json!({
+                    "monitor_type": "status",
+                    "url": format!("http://{}/health", service.addr),
+                    "pronounceable_name": "checkout-api",
+                    "check_frequency": 1,
+                    "confirmation_period": 0,
+                    "recovery_period": 0,
+                    "request_timeout": 2,
+                })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let monitor = body["data"]["id"].as_str().unwrap().to_string();
+        let guard = create_guard(
+            app,
+            json!({
+                "name": "checkout",
+                "signal": {"monitor_id": monitor},
+                "flags": [flag("new-checkout-flow")],
+                "on_recovery": "re_enable",
+            }),
+        )
+        .await;
+        let monitor_status = async || {
+            let (_, body) = send(app.request(
+                Method::GET,
+                &format!("/api/v2/monitors/{monitor}"),
+                Some(BEARER),
+            ))
+            .await;
+            body["data"]["attributes"]["status"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        };
+        wait_for(
+            "the monitor to come up",
+            Duration::from_secs(10),
+            async || monitor_status().await == "up",
+        )
+        .await;
+
+        service.stop();
+        wait_for("the flag to go off", Duration::from_secs(10), async || {
+            !sdk_enabled(app, "new-checkout-flow").await
+        })
+        .await;
+        let events = flag_events(app, "new-checkout-flow").await;
+        assert_eq!(events[0]["createdBy"], "guard:checkout");
+        assert_eq!(events[0]["data"]["guard_id"], guard["id"]);
+        assert!(
+            events[0]["data"]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("checkout-api is down"),
+            "{}",
+            events[0]
+        );
+
+        service.restart().await;
+        wait_for(
+            "the flag to come back",
+            Duration::from_secs(10),
+            async || sdk_enabled(app, "new-checkout-flow").await,
+        )
+        .await;
+        assert_eq!(
+            flag_events(app, "new-checkout-flow").await[0]["createdBy"],
+            "guard:checkout"
+        );
+        service.stop();
+    }
+);
+
+/// A webhook receiver on loopback that records `(X-Flagwatch-Event, body)` of each request.
+async fn recording_receiver() -> (
+    SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>,
+) {
+    use axum::http::HeaderMap;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let app = Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let record = record.clone();
+            async move {
+                let event = headers
+                    .get("x-flagwatch-event")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                record
+                    .lock()
+                    .unwrap()
+                    .push((event, serde_json::from_str(&body).unwrap()));
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, seen)
+}
+
+both_backends!(a_guard_tells_its_channels_what_it_did, |app| {
+    let (addr, seen) = recording_receiver().await;
+    let (status, channel) = app
+        .admin(
+            Method::POST,
+            "/api/admin/notification-channels",
+            Some(json!({"name": "ops", "kind": "webhook", "config": {"url": format!("http://{addr}/hook")}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{channel}");
     create_flag(app, "new-checkout-flow", true).await;
-    let (status, body) = send(
-        app.request(Method::POST, "/api/v2/monitors", Some(BEARER)).json(&json!({
-            "monitor_type": "status",
-            "url": format!("http://{}/health", service.addr),
-            "pronounceable_name": "checkout-api",
-            "check_frequency": 1,
-            "confirmation_period": 0,
-            "recovery_period": 0,
-            "request_timeout": 2,
-        })),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let monitor = body["data"]["id"].as_str().unwrap().to_string();
-    let guard = create_guard(
+    let (monitor, ping_path) = heartbeat(app, "checkout-job").await;
+    ping(app, &ping_path).await;
+    create_guard(
         app,
         json!({
             "name": "checkout",
             "signal": {"monitor_id": monitor},
             "flags": [flag("new-checkout-flow")],
             "on_recovery": "re_enable",
+            "channels": [channel["id"]],
         }),
     )
     .await;
-    let monitor_status = async || {
-        let (_, body) = send(app.request(Method::GET, &format!("/api/v2/monitors/{monitor}"), Some(BEARER))).await;
-        body["data"]["attributes"]["status"].as_str().unwrap_or_default().to_string()
-    };
-    wait_for("the monitor to come up", Duration::from_secs(10), async || monitor_status().await == "up").await;
 
-    service.stop();
-    wait_for("the flag to go off", Duration::from_secs(10), async || !sdk_enabled(app, "new-checkout-flow").await).await;
-    let events = flag_events(app, "new-checkout-flow").await;
-    assert_eq!(events[0]["createdBy"], "guard:checkout");
-    assert_eq!(events[0]["data"]["guard_id"], guard["id"]);
-    assert!(events[0]["data"]["reason"].as_str().unwrap().starts_with("checkout-api is down"), "{}", events[0]);
-
-    service.restart().await;
-    wait_for("the flag to come back", Duration::from_secs(10), async || sdk_enabled(app, "new-checkout-flow").await).await;
-    assert_eq!(flag_events(app, "new-checkout-flow").await[0]["createdBy"], "guard:checkout");
-    service.stop();
+    ping(app, &format!("{ping_path}/fail")).await;
+    ping(app, &ping_path).await;
+    wait_for("both notices", Duration::from_secs(10), async || {
+        seen.lock().unwrap().len() >= 2
+    })
+    .await;
+    let seen = seen.lock().unwrap().clone();
+    let (event, off) = &seen[0];
+    assert_eq!(event, "flags.disabled", "{off}");
+    assert_eq!(off["guard"]["name"], "checkout");
+    assert_eq!(off["flags_affected"], json!([flag("new-checkout-flow")]));
+    assert!(
+        off["summary"]
+            .as_str()
+            .unwrap()
+            .contains("switched off new-checkout-flow"),
+        "{off}"
+    );
+    let (event, on) = &seen[1];
+    assert_eq!(event, "flags.enabled", "{on}");
+    assert_eq!(on["flags_affected"], json!([flag("new-checkout-flow")]));
+    assert_eq!(on["dedup_key"], off["dedup_key"], "one key per incident");
 });

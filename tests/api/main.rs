@@ -18,6 +18,7 @@ mod helpers;
 mod incidents;
 mod metrics;
 mod monitors;
+mod notifications;
 mod replicas;
 mod revision;
 mod scheduler;

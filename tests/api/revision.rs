@@ -64,9 +64,7 @@ async fn still_matches(app: &TestApp, etag: &str) -> bool {
 
 /// The event log, newest first.
 async fn events(app: &TestApp) -> Vec<Value> {
-    let (status, body) = app
-        .admin(Method::GET, "/api/admin/events", None)
-        .await;
+    let (status, body) = app.admin(Method::GET, "/api/admin/events", None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["events"].as_array().unwrap().clone()
 }
@@ -334,10 +332,16 @@ both_backends!(only_flag_and_segment_changes_move_the_etag, |app| {
     assert!(toggled > newest);
     let after_toggle = etag(app).await;
     assert_ne!(after_toggle, before);
-    assert!(after_toggle.contains(&format!(":{toggled}:")), "{after_toggle}");
+    assert!(
+        after_toggle.contains(&format!(":{toggled}:")),
+        "{after_toggle}"
+    );
     assert!(!still_matches(app, &before).await);
     assert_eq!(app.service.snapshots().current().revision, toggled);
-    assert_eq!(stream.updated().await, (toggled, vec!["feature-updated".into()]));
+    assert_eq!(
+        stream.updated().await,
+        (toggled, vec!["feature-updated".into()])
+    );
 
     // More monitor churn after it changes nothing again.
     changes_sdks_do_not_see(app, "db").await;
@@ -355,59 +359,65 @@ both_backends!(only_flag_and_segment_changes_move_the_etag, |app| {
     let (_, updated) = newest_ids(app).await;
     let after_segment = etag(app).await;
     assert_ne!(after_segment, after_toggle);
-    assert!(after_segment.contains(&format!(":{updated}:")), "{after_segment}");
+    assert!(
+        after_segment.contains(&format!(":{updated}:")),
+        "{after_segment}"
+    );
     assert_eq!(
         stream.updated().await,
         (updated, vec!["segment-updated".into()])
     );
 });
 
-both_backends!(commit_returns_a_revision_only_for_events_that_move_it, |app| {
-    let store = app.service.store();
-    let actor = Actor::system();
-    let revision = || async { store.read().await.unwrap().revision().await.unwrap() };
-    let start = revision().await;
+both_backends!(
+    commit_returns_a_revision_only_for_events_that_move_it,
+    |app| {
+        let store = app.service.store();
+        let actor = Actor::system();
+        let revision = || async { store.read().await.unwrap().revision().await.unwrap() };
+        let start = revision().await;
 
-    // Only events SDKs do not see: committed (and stored), but no revision, no announcement.
-    let mut w = store.write().await.unwrap();
-    let status = w
-        .append_event(&NewEvent::new(kind::MONITOR_STATUS_CHANGED, &actor))
-        .await
-        .unwrap();
-    w.append_event(&NewEvent::new(kind::ENVIRONMENT_CREATED, &actor).environment("qa"))
-        .await
-        .unwrap();
-    assert_eq!(w.commit().await.unwrap(), None);
-    assert!(status > start);
-    assert_eq!(revision().await, start);
+        // Only events SDKs do not see: committed (and stored), but no revision, no announcement.
+        let mut w = store.write().await.unwrap();
+        let status = w
+            .append_event(&NewEvent::new(kind::MONITOR_STATUS_CHANGED, &actor))
+            .await
+            .unwrap();
+        w.append_event(&NewEvent::new(kind::ENVIRONMENT_CREATED, &actor).environment("qa"))
+            .await
+            .unwrap();
+        assert_eq!(w.commit().await.unwrap(), None);
+        assert!(status > start);
+        assert_eq!(revision().await, start);
 
-    // A segment event names no flag, and moves it.
-    let mut w = store.write().await.unwrap();
-    let segment = w
-        .append_event(&NewEvent::new(kind::SEGMENT_DELETED, &actor))
-        .await
-        .unwrap();
-    assert_eq!(w.commit().await.unwrap(), Some(segment));
-    assert_eq!(revision().await, segment);
+        // A segment event names no flag, and moves it.
+        let mut w = store.write().await.unwrap();
+        let segment = w
+            .append_event(&NewEvent::new(kind::SEGMENT_DELETED, &actor))
+            .await
+            .unwrap();
+        assert_eq!(w.commit().await.unwrap(), Some(segment));
+        assert_eq!(revision().await, segment);
 
-    // A flag event followed by others: the flag event is the revision.
-    let mut w = store.write().await.unwrap();
-    let flag = w
-        .append_event(
-            &NewEvent::new(kind::FEATURE_ENVIRONMENT_DISABLED, &actor)
-                .feature("default", "checkout")
-                .environment("production"),
-        )
-        .await
-        .unwrap();
-    let incident = w
-        .append_event(&NewEvent::new(kind::INCIDENT_OPENED, &actor))
-        .await
-        .unwrap();
-    assert!(incident > flag);
-    assert_eq!(w.commit().await.unwrap(), Some(flag));
-    assert_eq!(revision().await, flag);
-});
+        // A flag event followed by others: the flag event is the revision.
+        let mut w = store.write().await.unwrap();
+        let flag = w
+            .append_event(
+                &NewEvent::new(kind::FEATURE_ENVIRONMENT_DISABLED, &actor)
+                    .feature("default", "checkout")
+                    .environment("production"),
+            )
+            .await
+            .unwrap();
+        let incident = w
+            .append_event(&NewEvent::new(kind::INCIDENT_OPENED, &actor))
+            .await
+            .unwrap();
+        assert!(incident > flag);
+        assert_eq!(w.commit().await.unwrap(), Some(flag));
+        assert_eq!(revision().await, flag);
+    }
+);
 
 /// The revision query as the store runs it: `select max(event_id) from event where <the
 /// condition of the index>` (a unit test in src/store/sql.rs holds the store to this text).

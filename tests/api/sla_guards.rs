@@ -126,15 +126,18 @@ async fn guard(app: &TestApp, id: i64) -> Value {
     body
 }
 
-both_backends!(an_availability_breach_rolls_back_recently_enabled_flags, args = manual_args(), |app| {
-    // The target is read from the event log: the flags a person switched on in development
-    // within the last 24 hours.
-    create_flag(app, "risky").await;
-    create_flag(app, "fresh").await;
-    create_flag(app, "never-on").await;
-    toggle(app, "risky", true).await;
-    let monitor = create_monitor(app).await;
-    let id = create_guard(
+both_backends!(
+    an_availability_breach_rolls_back_recently_enabled_flags,
+    args = manual_args(),
+    |app| {
+        // The target is read from the event log: the flags a person switched on in development
+        // within the last 24 hours.
+        create_flag(app, "risky").await;
+        create_flag(app, "fresh").await;
+        create_flag(app, "never-on").await;
+        toggle(app, "risky", true).await;
+        let monitor = create_monitor(app).await;
+        let id = create_guard(
         app,
         json!({
             "name": "auto-rollback",
@@ -144,56 +147,68 @@ both_backends!(an_availability_breach_rolls_back_recently_enabled_flags, args = 
         }),
     )
     .await;
-    let now = Timestamp::now().millis();
+        let now = Timestamp::now().millis();
 
-    // Healthy: nothing happens.
-    feed(app, monitor, up(100), now - 30 * MINUTE).await;
-    evaluate(app, now - 29 * MINUTE).await;
-    assert_eq!(guard(app, id).await["state"], "armed");
-    assert!(sdk_enabled(app, "risky").await);
+        // Healthy: nothing happens.
+        feed(app, monitor, up(100), now - 30 * MINUTE).await;
+        evaluate(app, now - 29 * MINUTE).await;
+        assert_eq!(guard(app, id).await["state"], "armed");
+        assert!(sdk_enabled(app, "risky").await);
 
-    // Down for five minutes of the last hour: 91.7 % < 99.5 %.
-    feed(app, monitor, down(), now - 5 * MINUTE).await;
-    evaluate(app, now).await;
-    let g = guard(app, id).await;
-    assert_eq!(g["state"], "tripped", "{g}");
-    assert!(
-        g["trip"]["reason"].as_str().unwrap().contains("availability 91.67% < 99.5%"),
-        "{g}"
-    );
-    assert!(!sdk_enabled(app, "risky").await);
-    let (_, events) = app.admin(Method::GET, "/api/admin/events/risky", None).await;
-    assert_eq!(events["events"][0]["createdBy"], "guard:auto-rollback");
-    assert_eq!(events["events"][0]["data"]["signal"], "sla");
+        // Down for five minutes of the last hour: 91.7 % < 99.5 %.
+        feed(app, monitor, down(), now - 5 * MINUTE).await;
+        evaluate(app, now).await;
+        let g = guard(app, id).await;
+        assert_eq!(g["state"], "tripped", "{g}");
+        assert!(
+            g["trip"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("availability 91.67% < 99.5%"),
+            "{g}"
+        );
+        assert!(!sdk_enabled(app, "risky").await);
+        let (_, events) = app
+            .admin(Method::GET, "/api/admin/events/risky", None)
+            .await;
+        assert_eq!(events["events"][0]["createdBy"], "guard:auto-rollback");
+        assert_eq!(events["events"][0]["data"]["signal"], "sla");
 
-    // During the breach a person switches `risky` back on and someone switches `fresh` on:
-    // the next evaluation leaves the person's decision alone and rolls `fresh` back.
-    toggle(app, "risky", true).await;
-    toggle(app, "fresh", true).await;
-    evaluate(app, now + MINUTE).await;
-    assert!(sdk_enabled(app, "risky").await, "not overruled during the breach");
-    assert!(!sdk_enabled(app, "fresh").await);
-    assert!(!sdk_enabled(app, "never-on").await);
+        // During the breach a person switches `risky` back on and someone switches `fresh` on:
+        // the next evaluation leaves the person's decision alone and rolls `fresh` back.
+        toggle(app, "risky", true).await;
+        toggle(app, "fresh", true).await;
+        evaluate(app, now + MINUTE).await;
+        assert!(
+            sdk_enabled(app, "risky").await,
+            "not overruled during the breach"
+        );
+        assert!(!sdk_enabled(app, "fresh").await);
+        assert!(!sdk_enabled(app, "never-on").await);
 
-    // The monitor recovers and the window slides past the incident: the guard recovers and
-    // re-enables what it switched off and nobody touched.
-    feed(app, monitor, up(100), now + 2 * MINUTE).await;
-    evaluate(app, now + 70 * MINUTE).await;
-    let g = guard(app, id).await;
-    assert_eq!(g["state"], "armed", "{g}");
-    assert_eq!(g["recent_trips"][0]["outcome"], "re_enabled");
-    assert!(sdk_enabled(app, "fresh").await);
-    assert!(sdk_enabled(app, "risky").await);
-    assert!(!sdk_enabled(app, "never-on").await);
-});
+        // The monitor recovers and the window slides past the incident: the guard recovers and
+        // re-enables what it switched off and nobody touched.
+        feed(app, monitor, up(100), now + 2 * MINUTE).await;
+        evaluate(app, now + 70 * MINUTE).await;
+        let g = guard(app, id).await;
+        assert_eq!(g["state"], "armed", "{g}");
+        assert_eq!(g["recent_trips"][0]["outcome"], "re_enabled");
+        assert!(sdk_enabled(app, "fresh").await);
+        assert!(sdk_enabled(app, "risky").await);
+        assert!(!sdk_enabled(app, "never-on").await);
+    }
+);
 
-both_backends!(response_time_and_incident_count_thresholds, args = manual_args(), |app| {
-    create_flag(app, "slow-path").await;
-    toggle(app, "slow-path", true).await;
-    create_flag(app, "flappy-path").await;
-    toggle(app, "flappy-path", true).await;
-    let monitor = create_monitor(app).await;
-    let slow = create_guard(
+both_backends!(
+    response_time_and_incident_count_thresholds,
+    args = manual_args(),
+    |app| {
+        create_flag(app, "slow-path").await;
+        toggle(app, "slow-path", true).await;
+        create_flag(app, "flappy-path").await;
+        toggle(app, "flappy-path", true).await;
+        let monitor = create_monitor(app).await;
+        let slow = create_guard(
         app,
         json!({
             "name": "too-slow",
@@ -202,7 +217,7 @@ both_backends!(response_time_and_incident_count_thresholds, args = manual_args()
         }),
     )
     .await;
-    let flappy = create_guard(
+        let flappy = create_guard(
         app,
         json!({
             "name": "too-many-incidents",
@@ -211,42 +226,62 @@ both_backends!(response_time_and_incident_count_thresholds, args = manual_args()
         }),
     )
     .await;
-    let now = Timestamp::now().millis();
-    for i in 0..5 {
-        feed(app, monitor, up(1500), now - (8 - i) * MINUTE).await;
-    }
-    evaluate(app, now).await;
-    assert_eq!(guard(app, slow).await["state"], "armed", "mean 1500 ms is within 2000");
-    for i in 0..5 {
-        feed(app, monitor, up(4000), now + i * 1000).await;
-    }
-    evaluate(app, now + 10_000).await;
-    let g = guard(app, slow).await;
-    assert_eq!(g["state"], "tripped", "{g}");
-    assert!(g["trip"]["reason"].as_str().unwrap().contains("mean response time 2750 ms > 2000 ms"), "{g}");
-    assert!(!sdk_enabled(app, "slow-path").await);
-    assert_eq!(guard(app, flappy).await["state"], "armed");
+        let now = Timestamp::now().millis();
+        for i in 0..5 {
+            feed(app, monitor, up(1500), now - (8 - i) * MINUTE).await;
+        }
+        evaluate(app, now).await;
+        assert_eq!(
+            guard(app, slow).await["state"],
+            "armed",
+            "mean 1500 ms is within 2000"
+        );
+        for i in 0..5 {
+            feed(app, monitor, up(4000), now + i * 1000).await;
+        }
+        evaluate(app, now + 10_000).await;
+        let g = guard(app, slow).await;
+        assert_eq!(g["state"], "tripped", "{g}");
+        assert!(
+            g["trip"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("mean response time 2750 ms > 2000 ms"),
+            "{g}"
+        );
+        assert!(!sdk_enabled(app, "slow-path").await);
+        assert_eq!(guard(app, flappy).await["state"], "armed");
 
-    // Three short incidents within half an hour.
-    for k in 0..3 {
-        feed(app, monitor, down(), now + (k * 2 + 1) * MINUTE).await;
-        feed(app, monitor, up(100), now + (k * 2 + 2) * MINUTE).await;
+        // Three short incidents within half an hour.
+        for k in 0..3 {
+            feed(app, monitor, down(), now + (k * 2 + 1) * MINUTE).await;
+            feed(app, monitor, up(100), now + (k * 2 + 2) * MINUTE).await;
+        }
+        evaluate(app, now + 7 * MINUTE).await;
+        let g = guard(app, flappy).await;
+        assert_eq!(g["state"], "tripped", "{g}");
+        assert!(
+            g["trip"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("3 incidents > 2"),
+            "{g}"
+        );
+        // keep_disabled: when the window is clean again the guard recovers, the flag stays off.
+        evaluate(app, now + 60 * MINUTE).await;
+        assert_eq!(guard(app, flappy).await["state"], "armed");
+        assert!(!sdk_enabled(app, "flappy-path").await);
     }
-    evaluate(app, now + 7 * MINUTE).await;
-    let g = guard(app, flappy).await;
-    assert_eq!(g["state"], "tripped", "{g}");
-    assert!(g["trip"]["reason"].as_str().unwrap().contains("3 incidents > 2"), "{g}");
-    // keep_disabled: when the window is clean again the guard recovers, the flag stays off.
-    evaluate(app, now + 60 * MINUTE).await;
-    assert_eq!(guard(app, flappy).await["state"], "armed");
-    assert!(!sdk_enabled(app, "flappy-path").await);
-});
+);
 
-both_backends!(the_server_evaluates_sla_guards_by_itself, args = looping_args(), |app| {
-    create_flag(app, "guarded").await;
-    toggle(app, "guarded", true).await;
-    let monitor = create_monitor(app).await;
-    create_guard(
+both_backends!(
+    the_server_evaluates_sla_guards_by_itself,
+    args = looping_args(),
+    |app| {
+        create_flag(app, "guarded").await;
+        toggle(app, "guarded", true).await;
+        let monitor = create_monitor(app).await;
+        create_guard(
         app,
         json!({
             "name": "availability",
@@ -255,12 +290,16 @@ both_backends!(the_server_evaluates_sla_guards_by_itself, args = looping_args(),
         }),
     )
     .await;
-    let now = Timestamp::now().millis();
-    feed(app, monitor, up(50), now - 20 * MINUTE).await;
-    feed(app, monitor, down(), now - 10 * MINUTE).await;
-    let start = Instant::now();
-    while sdk_enabled(app, "guarded").await {
-        assert!(start.elapsed() < Duration::from_secs(10), "the server never evaluated the SLA");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = Timestamp::now().millis();
+        feed(app, monitor, up(50), now - 20 * MINUTE).await;
+        feed(app, monitor, down(), now - 10 * MINUTE).await;
+        let start = Instant::now();
+        while sdk_enabled(app, "guarded").await {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the server never evaluated the SLA"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
-});
+);

@@ -92,7 +92,10 @@ async fn get_one(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(axum::Json(view(&s.service.get_guard(guard_id(&id)?).await?, true)))
+    Ok(axum::Json(view(
+        &s.service.get_guard(guard_id(&id)?).await?,
+        true,
+    )))
 }
 
 async fn replace(

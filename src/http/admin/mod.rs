@@ -5,6 +5,7 @@ mod events;
 mod features;
 mod guards;
 mod metrics;
+mod notifications;
 mod projects;
 mod segments;
 mod strategies;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(tokens::router())
         .merge(events::router())
         .merge(metrics::router())
+        .merge(notifications::router())
         .merge(guards::router())
         .merge(webhook_sources::router())
 }

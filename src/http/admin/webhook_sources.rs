@@ -145,12 +145,16 @@ async fn deliveries(
             "offset" => &mut offset,
             _ => continue,
         };
-        *slot = value.parse().ok().filter(|n: &i64| *n >= 0).ok_or_else(|| {
-            Invalid::at(
-                key.as_str(),
-                format!("\"{key}\" must be a non-negative integer (got \"{value}\")."),
-            )
-        })?;
+        *slot = value
+            .parse()
+            .ok()
+            .filter(|n: &i64| *n >= 0)
+            .ok_or_else(|| {
+                Invalid::at(
+                    key.as_str(),
+                    format!("\"{key}\" must be a non-negative integer (got \"{value}\")."),
+                )
+            })?;
     }
     let page = s.service.webhook_deliveries(id, limit, offset).await?;
     let deliveries: Vec<Value> = page.deliveries.iter().map(delivery_view).collect();
