@@ -19,7 +19,7 @@ use crate::domain::probe::{Cause, ProbeResult};
 use crate::service::guards::GuardCause;
 use crate::service::monitors::{MAX_PER_PAGE, monitor_not_found};
 use crate::service::{Result, Service, ServiceError};
-use crate::store::Reader;
+use crate::store::{Reader, Writer};
 
 /// How many status changes a slow subscriber may fall behind before it misses some
 /// (it then gets `RecvError::Lagged`).
@@ -125,34 +125,14 @@ impl Service {
                 };
                 let id = tx.open_incident(&incident).await?;
                 next.open_incident = Some(id);
-                // The kill switch, in the transaction that opens the incident.
-                let monitor = monitor_ref(&mut tx, monitor_id).await?;
-                let cause = GuardCause {
-                    reason: format!("{} is down: {}", monitor.name, incident.cause),
-                    incident_id: Some(id),
-                    external_incident: None,
-                    monitor: Some(monitor.clone()),
-                    at,
+                let opened = IncidentRef {
+                    id: id.to_string(),
+                    started_at: at,
+                    resolved_at: None,
+                    cause: incident.cause.clone(),
                 };
-                let guards = tx.guards_watching_monitor(monitor_id).await?;
-                let outcomes = self.trip_guards(&mut tx, &guards, &cause).await?;
-                let notice = Notice {
-                    kind: NoticeKind::IncidentOpened,
-                    summary: cause.reason.clone(),
-                    incident: Some(IncidentRef {
-                        id: id.to_string(),
-                        started_at: at,
-                        resolved_at: None,
-                        cause: incident.cause.clone(),
-                    }),
-                    monitor: Some(monitor),
-                    guard: None,
-                    flags: outcomes.iter().flat_map(|o| o.changed.clone()).collect(),
-                    at,
-                    dedup_key: format!("flagwatch-incident-{id}"),
-                };
-                let channels = self.monitor_channels(&mut tx, monitor_id).await?;
-                self.queue_notice(&mut tx, &channels, &notice).await?;
+                self.apply_kill_switch(&mut tx, monitor_id, id, opened, at)
+                    .await?;
                 incident_event = Some(NewEvent::new(kind::INCIDENT_OPENED, &actor).data(json!({
                     "id": id,
                     "monitor_id": monitor_id,
@@ -165,34 +145,16 @@ impl Service {
             Transition::Recovered => {
                 if let Some(id) = state.open_incident {
                     tx.resolve_incident(id, at).await?;
-                    let monitor = monitor_ref(&mut tx, monitor_id).await?;
-                    let cause = GuardCause {
-                        reason: format!("{} is up again", monitor.name),
-                        incident_id: Some(id),
-                        external_incident: None,
-                        monitor: Some(monitor.clone()),
-                        at,
-                    };
-                    let guards = tx.guards_watching_monitor(monitor_id).await?;
-                    let outcomes = self.recover_guards(&mut tx, &guards, &cause).await?;
-                    let started = tx.incident(id).await?;
-                    let notice = Notice {
-                        kind: NoticeKind::IncidentResolved,
-                        summary: cause.reason.clone(),
-                        incident: started.map(|i| IncidentRef {
+                    if let Some(started) = tx.incident(id).await? {
+                        let resolved = IncidentRef {
                             id: id.to_string(),
-                            started_at: i.started_at,
+                            started_at: started.started_at,
                             resolved_at: Some(at),
-                            cause: i.cause,
-                        }),
-                        monitor: Some(monitor),
-                        guard: None,
-                        flags: outcomes.iter().flat_map(|o| o.changed.clone()).collect(),
-                        at,
-                        dedup_key: format!("flagwatch-incident-{id}"),
-                    };
-                    let channels = self.monitor_channels(&mut tx, monitor_id).await?;
-                    self.queue_notice(&mut tx, &channels, &notice).await?;
+                            cause: started.cause,
+                        };
+                        self.apply_kill_switch(&mut tx, monitor_id, id, resolved, at)
+                            .await?;
+                    }
                     incident_event =
                         Some(NewEvent::new(kind::INCIDENT_RESOLVED, &actor).data(json!({
                             "id": id,
@@ -234,6 +196,54 @@ impl Service {
         // No receiver is not an error: nobody is listening yet.
         let _ = self.status_changes.send(change.clone());
         Ok(Some(change))
+    }
+
+    /// The kill switch, in the transaction that opens or resolves incident `id`: the
+    /// monitor's guards fire (`incident.resolved_at` unset) or recover, and the monitor's
+    /// channels get the incident notice, naming the flags the guards switched.
+    async fn apply_kill_switch(
+        &self,
+        tx: &mut Writer,
+        monitor_id: i64,
+        id: i64,
+        incident: IncidentRef,
+        at: Timestamp,
+    ) -> Result<()> {
+        let monitor = monitor_ref(tx, monitor_id).await?;
+        let opened = incident.resolved_at.is_none();
+        let cause = GuardCause {
+            reason: if opened {
+                format!("{} is down: {}", monitor.name, incident.cause)
+            } else {
+                format!("{} is up again", monitor.name)
+            },
+            incident_id: Some(id),
+            external_incident: None,
+            monitor: Some(monitor.clone()),
+            at,
+        };
+        let guards = tx.guards_watching_monitor(monitor_id).await?;
+        let outcomes = if opened {
+            self.trip_guards(tx, &guards, &cause).await?
+        } else {
+            self.recover_guards(tx, &guards, &cause).await?
+        };
+        let notice = Notice {
+            kind: if opened {
+                NoticeKind::IncidentOpened
+            } else {
+                NoticeKind::IncidentResolved
+            },
+            summary: cause.reason,
+            incident: Some(incident),
+            monitor: Some(monitor),
+            guard: None,
+            flags: outcomes.into_iter().flat_map(|o| o.changed).collect(),
+            at,
+            dedup_key: format!("flagwatch-incident-{id}"),
+        };
+        let channels = self.monitor_channels(tx, monitor_id).await?;
+        self.queue_notice(tx, &channels, &notice).await
     }
 
     async fn monitor_state(&self, monitor_id: i64) -> Result<(MonitorState, Policy)> {

@@ -10,6 +10,7 @@ use crate::domain::guard::{
     TripFlag,
 };
 use crate::store::StoreError;
+use crate::store::query::Sql;
 use crate::store::sql::{Reader, Writer, from_json, to_json};
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -149,89 +150,73 @@ impl GuardRow {
 }
 
 impl Reader {
-    pub async fn guards(&mut self) -> Result<Vec<Guard>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {GUARD_COLUMNS} from guard order by guard_id"
-        )))
-        .fetch_all(&mut *self.tx)
-        .await?;
+    /// Guards matching `condition` (a `where` clause over `guard`, its values bound), by id.
+    async fn select_guards(&mut self, condition: impl FnOnce(&mut Sql)) -> Result<Vec<Guard>> {
+        let mut sql = Sql::new(&format!("select {GUARD_COLUMNS} from guard where "));
+        condition(&mut sql);
+        sql.push(" order by guard_id");
+        let rows = sql.query().fetch_all(&mut *self.tx).await?;
         rows.iter().map(guard_from).collect()
     }
 
+    pub async fn guards(&mut self) -> Result<Vec<Guard>> {
+        self.select_guards(|sql| {
+            sql.push("1 = 1");
+        })
+        .await
+    }
+
     pub async fn guard(&mut self, id: i64) -> Result<Option<Guard>> {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {GUARD_COLUMNS} from guard where guard_id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(&mut *self.tx)
-        .await?
-        .as_ref()
-        .map(guard_from)
-        .transpose()
+        let guards = self
+            .select_guards(|sql| {
+                sql.push("guard_id = ").int(id);
+            })
+            .await?;
+        Ok(guards.into_iter().next())
     }
 
     pub async fn guard_named(&mut self, name: &str) -> Result<Option<Guard>> {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {GUARD_COLUMNS} from guard where name = $1"
-        )))
-        .bind(name)
-        .fetch_optional(&mut *self.tx)
-        .await?
-        .as_ref()
-        .map(guard_from)
-        .transpose()
+        let guards = self
+            .select_guards(|sql| {
+                sql.push("name = ").text(name);
+            })
+            .await?;
+        Ok(guards.into_iter().next())
     }
 
     /// Guards whose signal is the monitor itself going down.
     pub async fn guards_watching_monitor(&mut self, monitor_id: i64) -> Result<Vec<Guard>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {GUARD_COLUMNS} from guard where signal_kind = 'monitor' and monitor_id = $1 \
-             order by guard_id"
-        )))
-        .bind(monitor_id)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter().map(guard_from).collect()
+        self.select_guards(|sql| {
+            sql.push("signal_kind = 'monitor' and monitor_id = ")
+                .int(monitor_id);
+        })
+        .await
     }
 
     /// Every guard that reads the monitor in any way (its signal or its SLA).
     pub async fn guards_reading_monitor(&mut self, monitor_id: i64) -> Result<Vec<Guard>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {GUARD_COLUMNS} from guard where monitor_id = $1 order by guard_id"
-        )))
-        .bind(monitor_id)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter().map(guard_from).collect()
+        self.select_guards(|sql| {
+            sql.push("monitor_id = ").int(monitor_id);
+        })
+        .await
     }
 
     /// Guards on a Better Stack monitor named by any of `keys` (its id or its pronounceable
     /// name; names compare case-insensitively).
     pub async fn guards_watching_betterstack(&mut self, keys: &[String]) -> Result<Vec<Guard>> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let placeholders: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "select {GUARD_COLUMNS} from guard where signal_kind = 'betterstack' \
-             and lower(betterstack_monitor) in ({}) order by guard_id",
-            placeholders.join(", ")
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for key in keys {
-            q = q.bind(key.trim().to_lowercase());
-        }
-        let rows = q.fetch_all(&mut *self.tx).await?;
-        rows.iter().map(guard_from).collect()
+        let keys: Vec<String> = keys.iter().map(|k| k.trim().to_lowercase()).collect();
+        self.select_guards(|sql| {
+            sql.push("signal_kind = 'betterstack' and ")
+                .any_of("lower(betterstack_monitor)", &keys);
+        })
+        .await
     }
 
     pub async fn sla_guards(&mut self) -> Result<Vec<Guard>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {GUARD_COLUMNS} from guard where signal_kind = 'sla' order by guard_id"
-        )))
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter().map(guard_from).collect()
+        self.select_guards(|sql| {
+            sql.push("signal_kind = 'sla'");
+        })
+        .await
     }
 
     /// The guard's open trip, with its flags.
