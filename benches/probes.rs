@@ -26,6 +26,8 @@
 #![allow(clippy::print_stdout)] // the report is the point
 #![allow(clippy::disallowed_methods)] // the benchmark spawns the server and the target directly
 
+mod common;
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,16 +36,13 @@ use anyhow::{Context, bail, ensure};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
-use clap::Parser;
-use flagwatch::app::App;
-use flagwatch::config::Config;
+use common::{ADMIN, Server, quantile};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use reqwest::header::AUTHORIZATION;
 use reqwest::{Client, StatusCode};
 use serde_json::json;
 use tokio::net::TcpListener;
 
-const ADMIN: &str = "*:*.bench-admin";
 /// Monitor creations in flight at once.
 const CREATE_CONCURRENCY: usize = 32;
 
@@ -57,12 +56,8 @@ struct Settings {
 
 impl Settings {
     fn from_env() -> Self {
-        let smoke = !std::env::args().any(|a| a == "--bench");
-        let secs = std::env::var("BENCH_SECS")
-            .ok()
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s > 0.0 && *s < 3600.0)
-            .unwrap_or(30.0);
+        let smoke = common::smoke_run();
+        let secs = common::bench_secs(30.0);
         let monitors: Vec<usize> = std::env::var("BENCH_MONITORS")
             .ok()
             .map(|v| {
@@ -121,39 +116,6 @@ async fn start_target(monitors: usize) -> anyhow::Result<(SocketAddr, Arrivals)>
     let addr = listener.local_addr()?;
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok((addr, arrivals))
-}
-
-/// Starts the server with the scheduler on, on a fresh SQLite file; returns its base URL.
-async fn start_server(
-    db: &tempfile::TempDir,
-) -> anyhow::Result<(
-    String,
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<anyhow::Result<()>>,
-)> {
-    let url = format!("sqlite:{}", db.path().join("flagwatch.db").display());
-    let config = Config::parse_from([
-        "flagwatch",
-        "--port",
-        "0",
-        "--host",
-        "127.0.0.1",
-        "--database-url",
-        &url,
-        "--log-level",
-        "off",
-        "--init-admin-api-tokens",
-        ADMIN,
-        "--probe-scheduler",
-        "true",
-    ]);
-    let app = App::build(config).await.context("the server starts")?;
-    let base = format!("http://{}", app.local_addr());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(app.run(async move {
-        let _ = rx.await;
-    }));
-    Ok((base, tx, handle))
 }
 
 async fn create_monitor(
@@ -275,18 +237,10 @@ fn summarise(
     (checks, lags, missed)
 }
 
-fn pick(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i]
-}
-
 async fn run_one(settings: &Settings, monitors: usize) -> anyhow::Result<Outcome> {
     let (target, arrivals) = start_target(monitors).await?;
-    let db = tempfile::tempdir().context("a temporary directory")?;
-    let (base, stop, server) = start_server(&db).await?;
+    let server = Server::start(&["--probe-scheduler", "true"]).await?;
+    let base = server.base.clone();
     let client = Client::builder()
         .timeout(Duration::from_secs(120))
         .build()
@@ -317,20 +271,15 @@ async fn run_one(settings: &Settings, monitors: usize) -> anyhow::Result<Outcome
     };
     let window = (to - from).as_secs_f64();
 
-    let _ = stop.send(());
-    server
-        .await
-        .context("the server task")?
-        .context("the server stops")?;
-    drop(db);
+    server.stop().await?;
 
     Ok(Outcome {
         monitors,
         created_in,
         scheduled_per_sec: monitors as f64 / settings.period.as_secs_f64(),
         achieved_per_sec: checks as f64 / window,
-        p50_ms: pick(&lags, 0.50),
-        p99_ms: pick(&lags, 0.99),
+        p50_ms: quantile(&lags, 0.50).unwrap_or(f64::NAN),
+        p99_ms: quantile(&lags, 0.99).unwrap_or(f64::NAN),
         max_ms: lags.last().copied().unwrap_or(f64::NAN),
         gaps: lags.len(),
         missed,

@@ -13,21 +13,19 @@
 #![allow(clippy::print_stdout)] // the report is the point
 #![allow(clippy::disallowed_methods)] // the benchmark spawns the server and its clients directly
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use clap::Parser;
-use flagwatch::app::App;
-use flagwatch::config::Config;
+use common::{ADMIN, BACKEND, Server, quantile};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use reqwest::header::{ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, ETAG, IF_NONE_MATCH};
 use reqwest::{Client, RequestBuilder, StatusCode};
 use serde_json::json;
 use tokio::task::JoinSet;
 
-const ADMIN: &str = "*:*.bench-admin";
-const BACKEND: &str = "default:development.bench-client";
 const FRONTEND: &str = "default:development.bench-frontend";
 
 /// Builds the `n`-th request of a scenario (`n` varies the user and the flag).
@@ -49,12 +47,8 @@ struct Settings {
 
 impl Settings {
     fn from_env() -> Self {
-        let smoke = !std::env::args().any(|a| a == "--bench");
-        let secs = std::env::var("BENCH_SECS")
-            .ok()
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s > 0.0 && *s < 3600.0)
-            .unwrap_or(3.0);
+        let smoke = common::smoke_run();
+        let secs = common::bench_secs(3.0);
         let clients = std::env::var("BENCH_CLIENTS")
             .ok()
             .and_then(|v| v.trim().parse::<usize>().ok())
@@ -167,13 +161,7 @@ async fn run_for(scenario: &Scenario, clients: usize, duration: Duration) -> Out
     }
     let elapsed = started.elapsed();
     latencies.sort_unstable();
-    let pick = |q: f64| -> Duration {
-        if latencies.is_empty() {
-            return Duration::ZERO;
-        }
-        let i = ((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1;
-        latencies[i]
-    };
+    let pick = |q: f64| quantile(&latencies, q).unwrap_or(Duration::ZERO);
     Outcome {
         requests: latencies.len(),
         errors,
@@ -182,41 +170,6 @@ async fn run_for(scenario: &Scenario, clients: usize, duration: Duration) -> Out
         p50: pick(0.50),
         p99: pick(0.99),
     }
-}
-
-/// Starts the server on a fresh SQLite file with the bench tokens; returns its base URL.
-async fn start_server(
-    db: &tempfile::TempDir,
-) -> anyhow::Result<(
-    String,
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<anyhow::Result<()>>,
-)> {
-    let url = format!("sqlite:{}", db.path().join("flagwatch.db").display());
-    let config = Config::parse_from([
-        "flagwatch",
-        "--port",
-        "0",
-        "--host",
-        "127.0.0.1",
-        "--database-url",
-        &url,
-        "--log-level",
-        "off",
-        "--init-admin-api-tokens",
-        ADMIN,
-        "--init-backend-api-tokens",
-        BACKEND,
-        "--init-frontend-api-tokens",
-        FRONTEND,
-    ]);
-    let app = App::build(config).await.context("the server starts")?;
-    let base = format!("http://{}", app.local_addr());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(app.run(async move {
-        let _ = rx.await;
-    }));
-    Ok((base, tx, handle))
 }
 
 fn flag_name(i: usize) -> String {
@@ -397,8 +350,14 @@ fn size(bytes: f64) -> String {
 async fn main() -> anyhow::Result<()> {
     let settings = Settings::from_env();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let db = tempfile::tempdir().context("a temporary directory")?;
-    let (base, stop, server) = start_server(&db).await?;
+    let server = Server::start(&[
+        "--init-backend-api-tokens",
+        BACKEND,
+        "--init-frontend-api-tokens",
+        FRONTEND,
+    ])
+    .await?;
+    let base = server.base.clone();
     let client = Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
@@ -504,12 +463,7 @@ async fn main() -> anyhow::Result<()> {
     }
     println!();
 
-    let _ = stop.send(());
-    server
-        .await
-        .context("the server task")?
-        .context("the server stops")?;
-    drop(db);
+    server.stop().await?;
 
     if errors > 0 {
         println!("{errors} request(s) got an unexpected answer (see the errors column).");

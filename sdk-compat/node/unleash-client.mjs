@@ -3,6 +3,8 @@
 //   node unleash-client.mjs streaming  # experimentalMode {type: 'streaming'} (SSE /api/client/streaming)
 //   node unleash-client.mjs delta      # experimentalMode {type: 'polling', format: 'delta'}
 //                                      # (GET /api/client/delta every $SDKCOMPAT_POLL_MS)
+// With $SDKCOMPAT_WATCH set (the kill-switch scenario) it only reports those flags' answers as
+// they change, after `ready`, until ended (common.mjs watchFlags).
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import unleashPkg from 'unleash-client';

@@ -5,6 +5,8 @@
 
 Reads the cases from $SDKCOMPAT_CASES, prints one JSON object per line on stdout (see
 ../harness/main.py for the protocol), logs to stderr.
+With $SDKCOMPAT_WATCH set (the kill-switch scenario) it only reports those flags' answers as they
+change, after `ready`, until ended (see watch()).
 """
 
 import json

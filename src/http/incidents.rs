@@ -14,6 +14,7 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::domain::Timestamp;
+use crate::domain::guard::FlagRef;
 use crate::domain::incident::{Incident, IncidentFilter};
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -30,7 +31,8 @@ pub fn router() -> Router<AppState> {
 /// Better Stack keeps `response_content` only when it is short.
 const MAX_RESPONSE_CONTENT: usize = 500;
 
-fn resource(i: &Incident) -> Value {
+/// `flags_disabled` (a flagwatch extension): the flags guards switched off for the incident.
+fn resource(i: &Incident, flags_disabled: &[(String, FlagRef)]) -> Value {
     let ts = |t: Option<Timestamp>| t.map_or(Value::Null, |t| t.to_rfc3339().into());
     let mut metadata = Map::new();
     if let Some(code) = i.response_status {
@@ -70,6 +72,12 @@ fn resource(i: &Incident) -> Value {
             "push": false,
             "regions": null,
             "metadata": metadata,
+            "flags_disabled": flags_disabled.iter().map(|(guard, f)| json!({
+                "guard": guard,
+                "project": f.project,
+                "feature": f.feature,
+                "environment": f.environment,
+            })).collect::<Vec<_>>(),
         },
         "relationships": {
             "monitor": {"data": {"id": i.monitor_id.to_string(), "type": "monitor"}},
@@ -136,7 +144,13 @@ async fn list(
     };
     let found = s.service.list_incidents(&filter, page, per_page).await?;
 
-    let data: Vec<Value> = found.incidents.iter().map(resource).collect();
+    let ids: Vec<i64> = found.incidents.iter().map(|i| i.id).collect();
+    let flags = s.service.flags_disabled_by_incidents(&ids).await?;
+    let data: Vec<Value> = found
+        .incidents
+        .iter()
+        .map(|i| resource(i, flags.get(&i.id).map_or(&[], Vec::as_slice)))
+        .collect();
     let filters: Vec<(&str, String)> = ["monitor_id", "from", "to", "resolved"]
         .into_iter()
         .filter_map(|key| last_value(key).map(|v| (key, v)))
@@ -159,5 +173,7 @@ async fn get_one(
         .parse()
         .map_err(|_| BsError::from(ApiError::NotFound(monitor_not_found(&id))))?;
     let incident = s.service.get_incident(id).await?;
-    Ok(axum::Json(json!({"data": resource(&incident)})).into_response())
+    let flags = s.service.flags_disabled_by_incidents(&[id]).await?;
+    let flags = flags.get(&id).map_or(&[][..], Vec::as_slice);
+    Ok(axum::Json(json!({"data": resource(&incident, flags)})).into_response())
 }

@@ -16,7 +16,7 @@
 //!   on only if its last on/off event is still the guard's own (nobody touched it since) and
 //!   no other open trip holds it. `keep_disabled` and `notify_only` leave the flags as they are.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
@@ -247,6 +247,24 @@ impl Service {
             });
         }
         Ok(states)
+    }
+
+    /// The flags guards switched off for each of `incidents`, as `(guard name, flag)`.
+    pub async fn flags_disabled_by_incidents(
+        &self,
+        incidents: &[i64],
+    ) -> Result<HashMap<i64, Vec<(String, FlagRef)>>> {
+        let rows = self
+            .store
+            .read()
+            .await?
+            .flags_disabled_for_incidents(incidents)
+            .await?;
+        let mut by_incident: HashMap<i64, Vec<(String, FlagRef)>> = HashMap::new();
+        for (incident, guard, flag) in rows {
+            by_incident.entry(incident).or_default().push((guard, flag));
+        }
+        Ok(by_incident)
     }
 
     /// Fires `guards` inside `tx` (see the module docs for the rules) and queues their notices.

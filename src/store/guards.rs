@@ -302,6 +302,44 @@ impl Reader {
         Ok(held)
     }
 
+    /// The flags guards switched off for any of `incidents`: `(incident id, guard name, flag)`,
+    /// in switching order.
+    pub async fn flags_disabled_for_incidents(
+        &mut self,
+        incidents: &[i64],
+    ) -> Result<Vec<(i64, String, FlagRef)>> {
+        let mut sql = Sql::new(
+            "select t.incident_id, g.name as guard_name, f.project, f.feature_name, f.environment \
+             from guard_trip_flag f join guard_trip t on t.trip_id = f.trip_id \
+             join guard g on g.guard_id = t.guard_id where f.action = 'disabled' and ",
+        );
+        sql.push("t.incident_id in (");
+        for (i, id) in incidents.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.int(*id);
+        }
+        if incidents.is_empty() {
+            sql.push("null");
+        }
+        sql.push(") order by f.event_id");
+        let rows = sql.query().fetch_all(&mut *self.tx).await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("incident_id")?,
+                    row.try_get("guard_name")?,
+                    FlagRef {
+                        project: row.try_get("project")?,
+                        feature: row.try_get("feature_name")?,
+                        environment: row.try_get("environment")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     /// The id of the latest `feature-environment-enabled`/`-disabled` event of the flag in the
     /// environment: who switched it last.
     pub async fn last_toggle_event(
