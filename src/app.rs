@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, redact_url};
+use crate::declare::Declaration;
 use crate::http::{self, AppState, HttpConfig};
 use crate::probes::Prober;
 use crate::service::Service;
@@ -33,6 +34,11 @@ impl App {
     /// Connects to the database (applying migrations), creates the initial tokens and binds
     /// the listener. Nothing is served until [`App::run`].
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // The config file is read and checked before the database is touched.
+        let declared = match config.config_file.as_deref() {
+            Some(path) if !path.as_os_str().is_empty() => Some(Declaration::load(path)?),
+            _ => None,
+        };
         let store = store::connect(&config.database_url)
             .await
             .with_context(|| {
@@ -44,8 +50,26 @@ impl App {
         let service = Service::new(store)
             .await
             .context("could not read the initial state")?;
+        service
+            .server_metrics()
+            .set_scrape_token(config.metrics_token.as_deref());
+        let init = config.init_tokens();
+        if !init.is_empty() {
+            // The INIT_* tokens go in before the file's (only while the database holds none).
+            service
+                .bootstrap_tokens(&init)
+                .await
+                .context("could not create the initial API tokens")?;
+        }
+        if let Some(declared) = &declared {
+            crate::declare::apply(&service, declared, false)
+                .await?
+                .log();
+        }
+        // After the file: tokens it declares count as configured, so no admin token is
+        // generated beside them.
         let generated = service
-            .bootstrap_tokens(&config.init_tokens())
+            .bootstrap_tokens(&init)
             .await
             .context("could not create the initial API tokens")?;
         if let Some(secret) = generated {
@@ -176,6 +200,21 @@ impl App {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Opens the database (applying migrations) and a service on it, serving nothing: for
+/// commands that run once and exit, such as `flagwatch apply`. Close with
+/// `service.store().close()`.
+pub async fn open_service(database_url: &str) -> anyhow::Result<Arc<Service>> {
+    let store = store::connect(database_url).await.with_context(|| {
+        format!(
+            "could not open the database at {}",
+            redact_url(database_url)
+        )
+    })?;
+    Service::new(store)
+        .await
+        .context("could not read the initial state")
 }
 
 /// The delivery worker's settings, from `NOTIFICATION_*`.

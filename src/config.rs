@@ -1,9 +1,10 @@
 //! Settings, from flags or environment variables (`flagwatch --help` lists them all).
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::service::tokens::InitTokens;
 
@@ -11,6 +12,41 @@ use crate::service::tokens::InitTokens;
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// The command line: `flagwatch [SETTINGS]` runs the server, `flagwatch apply FILE` applies a
+/// config file and exits. The server's settings are [`Config`], which also parses on its own
+/// (`Config::parse_from`, as the tests build servers).
+#[derive(Parser)]
+#[command(
+    name = "flagwatch",
+    version,
+    about = "A feature-flag server for unmodified Unleash SDKs, with uptime probes that switch flags off when services fail."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Apply a config file (TOML or YAML) to the database of DATABASE_URL, print what was
+    /// created, updated or left unchanged, and exit: 0 when applied, 2 when the file is
+    /// invalid (nothing is written), 1 when the database fails.
+    Apply(ApplyArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    /// The file: `.toml`, `.yaml` or `.yml`.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Check the file against the database and print what would change, changing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Clone, Parser)]
@@ -29,8 +65,18 @@ pub struct Config {
     pub host: IpAddr,
 
     /// `sqlite:<file>` (created if missing) or `postgres://user:pass@host/db`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite:flagwatch.db")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite:flagwatch.db",
+        global = true
+    )]
     pub database_url: String,
+
+    /// A config file (TOML or YAML) declaring projects, flags, monitors, channels, guards and
+    /// tokens, applied at start-up before serving; an invalid file stops the start.
+    #[arg(long = "config", env = "FLAGWATCH_CONFIG", value_name = "FILE")]
+    pub config_file: Option<PathBuf>,
 
     /// Admin tokens to create on first start, comma-separated, e.g. `*:*.some-secret`.
     /// Like every INIT_* list, used only while the database holds no token at all.
@@ -70,11 +116,17 @@ pub struct Config {
     pub init_frontend_api_tokens: Vec<String>,
 
     /// Log filter: a level (`info`, `debug`) or a tracing directive (`flagwatch=debug,tower_http=info`).
-    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
+    #[arg(long, env = "LOG_LEVEL", default_value = "info", global = true)]
     pub log_level: String,
 
     /// Log format.
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     pub log_format: LogFormat,
 
     /// Largest request body accepted, in bytes (larger ones get 413).
@@ -158,6 +210,11 @@ pub struct Config {
     /// Days delivered and failed notifications stay in the delivery log.
     #[arg(long, env = "NOTIFICATION_LOG_RETENTION_DAYS", default_value_t = 30)]
     pub notification_log_retention_days: u32,
+
+    /// A bearer secret Prometheus can scrape `/metrics` with (`Authorization: Bearer <it>`),
+    /// instead of an admin token; it grants nothing else. Unset: admin tokens only.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 impl Config {

@@ -17,6 +17,8 @@ pub mod store;
 pub mod app;
 /// Settings from flags and environment variables.
 pub mod config;
+/// Config as code: a TOML or YAML file of flags, monitors, guards… applied through `service`.
+pub mod declare;
 /// The wire: axum routers and extractors.
 pub mod http;
 /// Sending notices: Slack, signed webhook and PagerDuty bodies, one HTTP client, the retry policy.

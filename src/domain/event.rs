@@ -87,6 +87,13 @@ pub mod kind {
     pub const WEBHOOK_SOURCE_SECRET_ROTATED: &str = "webhook-source-secret-rotated";
     /// A Better Stack delivery accepted (not a duplicate), with what it did.
     pub const BETTERSTACK_WEBHOOK_RECEIVED: &str = "betterstack-webhook-received";
+    pub const STATUS_PAGE_CREATED: &str = "status-page-created";
+    pub const STATUS_PAGE_UPDATED: &str = "status-page-updated";
+    pub const STATUS_PAGE_DELETED: &str = "status-page-deleted";
+    pub const STATUS_PAGE_RESOURCE_CREATED: &str = "status-page-resource-created";
+    pub const STATUS_PAGE_RESOURCE_UPDATED: &str = "status-page-resource-updated";
+    /// Removed through the API, or with its monitor (`data.reason` says which).
+    pub const STATUS_PAGE_RESOURCE_DELETED: &str = "status-page-resource-deleted";
 }
 
 /// Event types that change what SDKs are served although they name no flag: segments, whose

@@ -13,6 +13,7 @@ pub mod name;
 pub mod notification;
 pub mod probe;
 pub mod segment;
+pub mod status_page;
 pub mod strategy;
 pub mod timestamp;
 pub mod timezone;

@@ -12,7 +12,11 @@ mod heartbeats;
 mod incidents;
 mod monitors;
 mod ofrep;
+mod prometheus;
+mod status_page_html;
+mod status_pages;
 mod streaming;
+mod ui;
 mod webhooks;
 
 use std::sync::Arc;
@@ -50,6 +54,7 @@ pub struct HttpConfig {
 }
 
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
+    let service = state.service.clone();
     Router::new()
         .merge(health::router())
         .merge(admin::router())
@@ -61,7 +66,10 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .merge(monitors::router())
         .merge(incidents::router())
         .merge(heartbeats::router())
+        .merge(status_pages::router())
         .merge(webhooks::router())
+        .merge(ui::router())
+        .merge(prometheus::router())
         .fallback(not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(refuse_unreadable_uri))
@@ -76,6 +84,10 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
             |_: Box<dyn std::any::Any + Send>| -> Response {
                 ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
             },
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            service,
+            prometheus::record_request,
         ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

@@ -124,6 +124,7 @@ impl Service {
         let mut tx = self.store.write().await?;
         let before = require_heartbeat(&mut tx, id).await?;
         crate::service::guards::refuse_if_guarded(&mut tx, id).await?;
+        crate::service::status_pages::remove_from_status_pages(&mut tx, actor, id).await?;
         tx.delete_heartbeat(id).await?;
         tx.append_event(
             &NewEvent::new(kind::HEARTBEAT_DELETED, actor).pre_data(before.audit_view()),

@@ -78,6 +78,8 @@ impl Service {
         // History (raw results, roll-ups) is written in batches by workers::results.
         if !matches!(state.status, Status::Paused | Status::Maintenance) {
             self.buffer_probe_result(monitor_id, result, at);
+            self.server_metrics
+                .observe_check(monitor_id, result.response_time);
         }
         let (next, transition) = evaluate(&state, &policy, &obs);
         if transition.is_none() {

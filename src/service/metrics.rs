@@ -226,6 +226,12 @@ impl Service {
                 if !known.contains(name.as_str()) || counts.is_zero() {
                     continue;
                 }
+                self.server_metrics.count_evaluations(
+                    name,
+                    &token.environment,
+                    counts.yes,
+                    counts.no,
+                );
                 let key = MetricKey {
                     feature_name: name.clone(),
                     environment: token.environment.clone(),

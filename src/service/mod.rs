@@ -15,7 +15,9 @@ pub mod notifications;
 pub mod probe_results;
 pub mod projects;
 mod segments;
+pub mod server_metrics;
 mod sla_guards;
+pub mod status_pages;
 pub mod strategies;
 mod tags;
 pub mod tokens;
@@ -82,6 +84,8 @@ pub struct Service {
     outbox: notifications::Outbox,
     /// Webhook deliveries being written at once (see [`webhooks::Intake`]).
     webhook_intake: webhooks::Intake,
+    /// The server's own Prometheus metrics (see [`server_metrics`]).
+    server_metrics: server_metrics::ServerMetrics,
 }
 
 impl Service {
@@ -97,6 +101,7 @@ impl Service {
             probe_results: probe_results::ResultBuffer::default(),
             outbox: notifications::Outbox::default(),
             webhook_intake: webhooks::Intake::default(),
+            server_metrics: server_metrics::ServerMetrics::default(),
         });
         service.refresh_tokens().await?;
         Ok(service)

@@ -129,6 +129,8 @@ impl Service {
         let mut tx = self.store.write().await?;
         let before = require_monitor(&mut tx, id).await?;
         crate::service::guards::refuse_if_guarded(&mut tx, id).await?;
+        // Status pages show it no more (not refused: a page is presentation, not a safeguard).
+        crate::service::status_pages::remove_from_status_pages(&mut tx, actor, id).await?;
         tx.delete_monitor(id).await?;
         tx.append_event(&NewEvent::new(kind::MONITOR_DELETED, actor).pre_data(before.audit_view()))
             .await?;

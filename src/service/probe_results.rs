@@ -89,6 +89,47 @@ pub struct Sla {
     pub average_incident: i64,
 }
 
+impl Sla {
+    /// The summary over `[start, end)` of the incidents `spans` (`(started_at, resolved_at)`,
+    /// `resolved_at` `None` while open): downtime is the sum of the incidents' durations
+    /// clipped to the window, an open incident counting until `now`. Spans that do not
+    /// overlap the window are left out, so one read of a long range serves many windows
+    /// (`service::status_pages` cuts it into days).
+    pub(crate) fn over(
+        spans: &[(Timestamp, Option<Timestamp>)],
+        start: Timestamp,
+        end: Timestamp,
+        now: Timestamp,
+    ) -> Self {
+        let durations: Vec<i64> = spans
+            .iter()
+            .filter(|(started, resolved)| *started < end && resolved.is_none_or(|r| r > start))
+            .map(|(started, resolved)| {
+                let stop = resolved.unwrap_or(now).min(end);
+                (stop.millis() - (*started).max(start).millis()).max(0)
+            })
+            .collect();
+        let window = (end.millis() - start.millis()).max(0);
+        let down: i64 = durations.iter().sum();
+        let availability = if window == 0 {
+            100.0
+        } else {
+            // Four decimals: 99.9999 must not read as 100.
+            let pct = 100.0 * (window - down.min(window)) as f64 / window as f64;
+            (pct * 10_000.0).round() / 10_000.0
+        };
+        let count = durations.len() as i64;
+        let secs = |ms: i64| ms / 1000;
+        Self {
+            availability,
+            total_downtime: secs(down),
+            number_of_incidents: count,
+            longest_incident: secs(durations.iter().copied().max().unwrap_or(0)),
+            average_incident: if count == 0 { 0 } else { secs(down / count) },
+        }
+    }
+}
+
 /// The average response time of the checks in one minute.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResponseTime {
@@ -201,31 +242,7 @@ impl Service {
         } else {
             Vec::new()
         };
-        let durations: Vec<i64> = spans
-            .iter()
-            .map(|(started, resolved)| {
-                let stop = resolved.unwrap_or(now).min(end);
-                (stop.millis() - (*started).max(start).millis()).max(0)
-            })
-            .collect();
-        let window = (end.millis() - start.millis()).max(0);
-        let down: i64 = durations.iter().sum();
-        let availability = if window == 0 {
-            100.0
-        } else {
-            // Four decimals: 99.9999 must not read as 100.
-            let pct = 100.0 * (window - down.min(window)) as f64 / window as f64;
-            (pct * 10_000.0).round() / 10_000.0
-        };
-        let count = durations.len() as i64;
-        let secs = |ms: i64| ms / 1000;
-        Ok(Sla {
-            availability,
-            total_downtime: secs(down),
-            number_of_incidents: count,
-            longest_incident: secs(durations.iter().copied().max().unwrap_or(0)),
-            average_incident: if count == 0 { 0 } else { secs(down / count) },
-        })
+        Ok(Sla::over(&spans, start, end, now))
     }
 
     /// Average response time per minute of monitor `id` over the 24 hours before `now`, from

@@ -241,6 +241,53 @@ impl Service {
         Ok(IssuedToken { token, secret })
     }
 
+    /// Creates a token whose secret the caller chose (config as code reads it from a file or
+    /// an environment variable), scoped by the secret's `<project>:<environment>` as the
+    /// `INIT_*` tokens are. A token with that secret already stored is a 409.
+    pub async fn create_token_with_secret(
+        &self,
+        actor: &Actor,
+        name: &str,
+        kind: TokenKind,
+        secret: &str,
+    ) -> Result<ApiToken> {
+        if name.trim().is_empty() {
+            return Err(Invalid::at("tokenName", "\"tokenName\" is required.").into());
+        }
+        let token = token_for_secret(secret, name, kind, None)?;
+        let mut tx = self.store.write().await?;
+        if tx
+            .tokens()
+            .await?
+            .iter()
+            .any(|t| t.secret_hash == token.secret_hash)
+        {
+            return Err(ServiceError::Conflict {
+                name: "ConflictError",
+                message: "A token with that secret already exists.".into(),
+            });
+        }
+        if kind != TokenKind::Admin {
+            if tx.environment(&token.environment).await?.is_none() {
+                return Err(ServiceError::NotFound(format!(
+                    "Could not find environment {}.",
+                    token.environment
+                )));
+            }
+            for p in token.projects.iter().filter(|p| p.as_str() != "*") {
+                self.require_project(&mut tx, p).await?;
+            }
+        }
+        tx.insert_token(&token).await?;
+        let event = NewEvent::new(kind::API_TOKEN_CREATED, actor)
+            .environment(&token.environment)
+            .data(token_event_data(&token));
+        tx.append_event(&event).await?;
+        self.commit(tx).await?;
+        self.refresh_tokens().await?;
+        Ok(token)
+    }
+
     /// Finds a token by its id or by its secret (Unleash's admin API names tokens by secret).
     async fn find_token(&self, key: &str) -> Result<ApiToken> {
         let hash = hash_secret(key);

@@ -10,8 +10,10 @@ mod guards;
 mod notifications;
 mod postgres;
 mod query;
+mod server_metrics;
 mod sql;
 mod sqlite;
+mod status_pages;
 mod webhooks;
 
 use std::pin::Pin;
@@ -21,8 +23,10 @@ use async_trait::async_trait;
 use futures_util::{Stream, StreamExt};
 
 pub use postgres::PgStore;
+pub use server_metrics::{MonitorStatus, TalliedEvent, TalliedGroup};
 pub use sql::{FeatureFilter, MonitorFilter, ObservationWriter, Reader, RollupTable, Writer};
 pub use sqlite::SqliteStore;
+pub use status_pages::{PublicIncident, Watched};
 pub use webhooks::WebhookDelivery;
 
 #[derive(Debug, thiserror::Error)]

@@ -21,12 +21,6 @@ fn strategies_path(name: &str, env: &str) -> String {
     format!("{}/strategies", env_path(name, env))
 }
 
-async fn create_flag(app: &TestApp, body: Value) -> Value {
-    let (status, created) = app.admin(Method::POST, FEATURES, Some(body)).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    created
-}
-
 async fn get_flag(app: &TestApp, name: &str) -> Value {
     let (status, body) = app.admin(Method::GET, &feature_path(name), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -296,7 +290,7 @@ both_backends!(environments_exist_and_a_new_one_can_switch_flags, |app| {
     assert_eq!(total, 1);
     assert_eq!(events[0]["environment"], "staging");
 
-    create_flag(app, json!({"name": "staged"})).await;
+    app.create_flag("staged").await;
     let flag = get_flag(app, "staged").await;
     assert_eq!(environment(&flag, "staging")["enabled"], false);
     switch(app, "staged", "staging", true).await;
@@ -318,11 +312,12 @@ both_backends!(environments_exist_and_a_new_one_can_switch_flags, |app| {
 });
 
 both_backends!(features_create_get_update_patch_and_refuse_renames, |app| {
-    let created = create_flag(
-        app,
-        json!({"name": "checkout", "description": "New checkout", "type": "experiment", "impressionData": true}),
-    )
-    .await;
+    let created = app
+        .create_flag_from(
+            "default",
+            json!({"name": "checkout", "description": "New checkout", "type": "experiment", "impressionData": true}),
+        )
+        .await;
     assert_eq!(created["name"], "checkout");
     assert_eq!(created["type"], "experiment");
     assert_eq!(created["project"], "default");
@@ -450,15 +445,15 @@ both_backends!(features_create_get_update_patch_and_refuse_renames, |app| {
 });
 
 both_backends!(feature_lists_filter_by_name_prefix_and_tags, |app| {
-    create_flag(
-        app,
+    app.create_flag_from(
+        "default",
         json!({"name": "web-login", "tags": [{"type": "simple", "value": "web"}]}),
     )
     .await;
-    create_flag(app, json!({"name": "web-logout"})).await;
-    create_flag(app, json!({"name": "web_x"})).await;
-    create_flag(app, json!({"name": "webby"})).await;
-    create_flag(app, json!({"name": "api-login"})).await;
+    app.create_flag("web-logout").await;
+    app.create_flag("web_x").await;
+    app.create_flag("webby").await;
+    app.create_flag("api-login").await;
     for (flag, value) in [("api-login", "api"), ("webby", "other")] {
         let (status, body) = app
             .admin(
@@ -516,7 +511,7 @@ both_backends!(feature_lists_filter_by_name_prefix_and_tags, |app| {
 });
 
 both_backends!(tags_with_spaces_and_non_ascii_values, |app| {
-    create_flag(app, json!({"name": "intl"})).await;
+    app.create_flag("intl").await;
     let resp = app
         .request(Method::POST, "/api/admin/features/intl/tags", Some(ADMIN))
         .json(&json!({"type": "simple", "value": "  café au lait  "}))
@@ -566,8 +561,8 @@ both_backends!(tags_with_spaces_and_non_ascii_values, |app| {
 });
 
 both_backends!(archive_revive_and_delete_one_flag, |app| {
-    create_flag(app, json!({"name": "old-flag"})).await;
-    create_flag(app, json!({"name": "live-flag"})).await;
+    app.create_flag("old-flag").await;
+    app.create_flag("live-flag").await;
     switch(app, "old-flag", "development", true).await;
 
     let (status, body) = app
@@ -650,7 +645,7 @@ both_backends!(archive_revive_and_delete_one_flag, |app| {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // The name is free again once deleted.
-    create_flag(app, json!({"name": "old-flag"})).await;
+    app.create_flag("old-flag").await;
     let reborn = get_flag(app, "old-flag").await;
     assert_eq!(environment(&reborn, "development")["enabled"], false);
     assert!(
@@ -664,7 +659,7 @@ both_backends!(archive_revive_and_delete_one_flag, |app| {
 
 both_backends!(bulk_archive_revive_and_delete, |app| {
     for name in ["b1", "b2", "b3"] {
-        create_flag(app, json!({"name": name})).await;
+        app.create_flag(name).await;
     }
     let (status, body) = app
         .admin(
@@ -727,7 +722,7 @@ both_backends!(bulk_archive_revive_and_delete, |app| {
 });
 
 both_backends!(switching_environments_on_and_off, |app| {
-    create_flag(app, json!({"name": "toggle"})).await;
+    app.create_flag("toggle").await;
 
     switch(app, "toggle", "development", true).await;
     let flag = get_flag(app, "toggle").await;
@@ -833,7 +828,7 @@ both_backends!(switching_environments_on_and_off, |app| {
 });
 
 both_backends!(strategies_add_get_update_patch_sort_and_delete, |app| {
-    create_flag(app, json!({"name": "strat"})).await;
+    app.create_flag("strat").await;
     let list_path = strategies_path("strat", "development");
     let one = |id: &Value| format!("{list_path}/{}", id.as_str().unwrap());
 
@@ -986,7 +981,7 @@ both_backends!(strategies_add_get_update_patch_sort_and_delete, |app| {
 });
 
 both_backends!(constraints_with_every_operator_round_trip_exactly, |app| {
-    create_flag(app, json!({"name": "constrained"})).await;
+    app.create_flag("constrained").await;
     let constraints = json!([
         {"contextName": "environment", "operator": "IN", "values": ["dev", "test"], "caseInsensitive": false, "inverted": false},
         {"contextName": "appName", "operator": "NOT_IN", "values": ["web", "sun-app"], "caseInsensitive": false, "inverted": true},
@@ -1061,7 +1056,7 @@ both_backends!(constraints_with_every_operator_round_trip_exactly, |app| {
 both_backends!(
     strategy_variants_round_trip_with_normalised_weights,
     |app| {
-        create_flag(app, json!({"name": "variants"})).await;
+        app.create_flag("variants").await;
         let path = strategies_path("variants", "development");
         let (status, added) = app
         .admin(
@@ -1121,7 +1116,7 @@ both_backends!(
 );
 
 both_backends!(feature_environment_variants_get_put_patch, |app| {
-    create_flag(app, json!({"name": "legacy-variants-flag"})).await;
+    app.create_flag("legacy-variants-flag").await;
     let path = format!(
         "{}/variants",
         env_path("legacy-variants-flag", "development")
@@ -1287,7 +1282,7 @@ both_backends!(segments_crud_validate_and_use_in_strategies, |app| {
     assert_eq!(got["description"], "Beta 2");
     assert_eq!(got["constraints"], new_constraints);
 
-    create_flag(app, json!({"name": "segmented"})).await;
+    app.create_flag("segmented").await;
     let path = strategies_path("segmented", "development");
     let (status, strategy) = app
         .admin(
@@ -1386,7 +1381,7 @@ both_backends!(tag_types_and_flag_tags, |app| {
     assert_eq!(total, 1);
     assert_eq!(events[0]["data"]["name"], "team");
 
-    create_flag(app, json!({"name": "tagged"})).await;
+    app.create_flag("tagged").await;
     let tags_path = "/api/admin/features/tagged/tags";
     let resp = app
         .request(Method::POST, tags_path, Some(ADMIN))
@@ -1659,8 +1654,8 @@ both_backends!(
 );
 
 both_backends!(events_list_filter_and_page, |app| {
-    create_flag(app, json!({"name": "f1"})).await;
-    create_flag(app, json!({"name": "f2"})).await;
+    app.create_flag("f1").await;
+    app.create_flag("f2").await;
     let (status, _) = app
         .admin(
             Method::POST,

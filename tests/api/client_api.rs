@@ -5,7 +5,7 @@
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, ETAG, HeaderMap};
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::both_backends;
 use crate::golden::assert_shape;
 use crate::helpers::{
-    ADMIN, Backend, CLIENT_DEV, CLIENT_PROD, TestApp, TestDb, send, standard_args,
+    ADMIN, CLIENT_DEV, CLIENT_PROD, TestApp, TestDb, send, standard_args, wait_for,
 };
 
 const FEATURES: &str = "/api/client/features";
@@ -362,34 +362,8 @@ both_backends!(features_answer_as_unleash_did, |app| {
     assert!(banner["strategies"][0].get("segments").is_none());
 });
 
-/// Creates a flag in `project` (the body names it).
-async fn create_flag(app: &TestApp, project: &str, body: Value) {
-    let (status, answer) = app
-        .admin(
-            Method::POST,
-            &format!("/api/admin/projects/{project}/features"),
-            Some(body),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{answer}");
-}
-
-async fn switch(app: &TestApp, project: &str, flag: &str, env: &str, on: bool) {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            &format!(
-                "/api/admin/projects/{project}/features/{flag}/environments/{env}/{}",
-                if on { "on" } else { "off" }
-            ),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-}
-
 both_backends!(etag_gives_304_until_a_write_changes_the_answer, |app| {
-    create_flag(app, "default", json!({"name": "first"})).await;
+    app.create_flag("first").await;
     let first = get(app, FEATURES, CLIENT_DEV, &[]).await;
     assert_eq!(first.status, StatusCode::OK);
     let etag = first.etag();
@@ -437,7 +411,7 @@ both_backends!(etag_gives_304_until_a_write_changes_the_answer, |app| {
     assert_ne!(spec.etag(), etag, "segments by id is another answer");
 
     // Right after an admin write (no waiting), the old ETag is stale.
-    switch(app, "default", "first", "development", true).await;
+    app.switch_in("default", "first", "development", true).await;
     let after = get(app, FEATURES, CLIENT_DEV, &[("If-None-Match", &etag)]).await;
     assert_eq!(after.status, StatusCode::OK);
     let new_etag = after.etag();
@@ -459,8 +433,7 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 both_backends!(features_are_gzipped_when_asked, |app| {
-    create_flag(
-        app,
+    app.create_flag_from(
         "default",
         json!({"name": "zipped", "description": "a flag ".repeat(50)}),
     )
@@ -525,39 +498,30 @@ both_backends!(queries_filter_and_tokens_scope_the_flags, |app| {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let simple = |v: &str| json!([{"type": "simple", "value": v}]);
-    create_flag(
-        app,
+    app.create_flag_from(
         "default",
         json!({"name": "alpha-one", "tags": simple("xx")}),
     )
     .await;
-    create_flag(
-        app,
+    app.create_flag_from(
         "default",
         json!({"name": "alpha-two", "tags": simple("yy")}),
     )
     .await;
-    create_flag(app, "default", json!({"name": "alphabet"})).await;
-    create_flag(
-        app,
+    app.create_flag("alphabet").await;
+    app.create_flag_from(
         "default",
         json!({"name": "the-alpha-one", "tags": simple("zz")}),
     )
     .await;
-    create_flag(
-        app,
-        "default",
-        json!({"name": "gone", "tags": simple("xx")}),
-    )
-    .await;
-    create_flag(
-        app,
-        "other",
-        json!({"name": "other-flag", "tags": simple("xx")}),
-    )
-    .await;
-    switch(app, "default", "alpha-one", "development", true).await;
-    switch(app, "other", "other-flag", "development", true).await;
+    app.create_flag_from("default", json!({"name": "gone", "tags": simple("xx")}))
+        .await;
+    app.create_flag_from("other", json!({"name": "other-flag", "tags": simple("xx")}))
+        .await;
+    app.switch_in("default", "alpha-one", "development", true)
+        .await;
+    app.switch_in("other", "other-flag", "development", true)
+        .await;
     let (status, body) = app
         .admin(
             Method::DELETE,
@@ -680,7 +644,7 @@ both_backends!(client_spec_header_decides_how_segments_travel, |app| {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{segment}");
     let id = segment["id"].as_i64().unwrap();
-    create_flag(app, "default", json!({"name": "segmented"})).await;
+    app.create_flag("segmented").await;
     let (status, body) = app
         .admin(
             Method::POST,
@@ -758,52 +722,22 @@ both_backends!(client_spec_header_decides_how_segments_travel, |app| {
     assert_eq!(single.json()["strategies"][0]["segments"], json!([id]));
 });
 
-/// Polls `check` until it holds or `deadline` passes.
-async fn eventually<F, Fut>(what: &str, within: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + within;
-    loop {
-        if check().await {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test]
 async fn replicas_on_one_database_give_the_same_answers() {
-    let Some(db) = TestDb::create(Backend::Postgres).await else {
+    let Some(mut dbs) = TestDb::shared_postgres(2).await else {
         return;
     };
-    let TestDb::Postgres {
-        admin_url,
-        name,
-        url,
-    } = &db
-    else {
-        unreachable!()
-    };
-    let twin = TestDb::Postgres {
-        admin_url: admin_url.clone(),
-        name: name.clone(),
-        url: url.clone(),
-    };
-    let a = TestApp::spawn_on(db, &standard_args()).await;
+    let a = TestApp::spawn_on(dbs.remove(0), &standard_args()).await;
     let mut args = standard_args();
     args.extend(["--snapshot-refresh-ms".to_string(), "100".to_string()]);
-    let b = TestApp::spawn_on(twin, &args).await;
+    let b = TestApp::spawn_on(dbs.remove(0), &args).await;
 
-    create_flag(
-        &a,
+    a.create_flag_from(
         "default",
         json!({"name": "shared", "tags": [{"type": "simple", "value": "xx"}]}),
     )
     .await;
-    switch(&a, "default", "shared", "development", true).await;
+    a.switch_in("default", "shared", "development", true).await;
     let queries = [
         (FEATURES, vec![]),
         ("/api/client/features?namePrefix=sh", vec![]),
@@ -814,7 +748,7 @@ async fn replicas_on_one_database_give_the_same_answers() {
     ];
     let revision = highest_event_id(&a).await;
     let replica = &b;
-    eventually("B catches up", Duration::from_secs(5), || async move {
+    wait_for("B to catch up", Duration::from_secs(5), || async move {
         etag_revision(&get(replica, FEATURES, CLIENT_DEV, &[]).await.etag()) == revision
     })
     .await;
@@ -839,14 +773,14 @@ async fn replicas_on_one_database_give_the_same_answers() {
 
     // A write through A reaches B, with A's new ETag.
     let old = get(&a, FEATURES, CLIENT_DEV, &[]).await.etag();
-    switch(&a, "default", "shared", "development", false).await;
+    a.switch_in("default", "shared", "development", false).await;
     let new = get(&a, FEATURES, CLIENT_DEV, &[("If-None-Match", &old)]).await;
     assert_eq!(new.status, StatusCode::OK, "read-your-writes on A");
     let new_etag = new.etag();
     assert_ne!(new_etag, old);
     let (old_ref, new_ref) = (old.as_str(), new_etag.as_str());
-    eventually(
-        "B serves A's write",
+    wait_for(
+        "B to serve A's write",
         Duration::from_secs(5),
         || async move {
             let got = get(replica, FEATURES, CLIENT_DEV, &[("If-None-Match", old_ref)]).await;

@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{CLIENT_DEV, FRONTEND_DEV, TestApp, send};
+use crate::helpers::{FRONTEND_DEV, TestApp, send};
 
 fn feature_path(project: &str, name: &str) -> String {
     format!("/api/admin/projects/{project}/features/{name}")
@@ -15,28 +15,6 @@ fn feature_path(project: &str, name: &str) -> String {
 
 fn dependencies_path(project: &str, child: &str) -> String {
     format!("{}/dependencies", feature_path(project, child))
-}
-
-async fn create_flag(app: &TestApp, project: &str, name: &str) {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            &format!("/api/admin/projects/{project}/features"),
-            Some(json!({"name": name})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-}
-
-async fn create_project(app: &TestApp, id: &str) {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            "/api/admin/projects",
-            Some(json!({"id": id, "name": id})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
 /// `POST …/dependencies`: status and body.
@@ -74,15 +52,8 @@ async fn relations(app: &TestApp, name: &str) -> (Value, Value) {
 
 /// A flag's events, newest first.
 async fn flag_events(app: &TestApp, name: &str) -> Vec<Value> {
-    let (status, body) = app
-        .admin(
-            Method::GET,
-            &format!("/api/admin/events?feature={name}"),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["events"].as_array().unwrap().clone()
+    app.events_at(&format!("/api/admin/events?feature={name}"))
+        .await
 }
 
 async fn flag_event_types(app: &TestApp, name: &str) -> Vec<String> {
@@ -97,7 +68,7 @@ both_backends!(
     dependencies_are_added_replaced_and_removed_with_events,
     |app| {
         for name in ["parent", "parent2", "child", "child2"] {
-            create_flag(app, "default", name).await;
+            app.create_flag_in("default", name).await;
         }
         assert_eq!(relations(app, "child").await, (json!([]), json!([])));
 
@@ -236,11 +207,11 @@ both_backends!(
 both_backends!(
     the_rules_are_refused_with_unleash_errors_and_nothing_changes,
     |app| {
-        create_project(app, "other").await;
+        app.create_project("other").await;
         for name in ["a", "b", "c", "archived"] {
-            create_flag(app, "default", name).await;
+            app.create_flag_in("default", name).await;
         }
-        create_flag(app, "other", "x").await;
+        app.create_flag_in("other", "x").await;
         add_ok(app, "b", json!({"feature": "a"})).await;
         let (status, _) = app
             .admin(Method::DELETE, &feature_path("default", "archived"), None)
@@ -341,43 +312,6 @@ both_backends!(
     }
 );
 
-async fn add_rollout(app: &TestApp, name: &str) {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            &format!(
-                "{}/environments/development/strategies",
-                feature_path("default", name)
-            ),
-            Some(json!({"name": "flexibleRollout", "parameters": {"rollout": "100"}})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-}
-
-async fn switch(app: &TestApp, name: &str, on: bool) {
-    let path = format!(
-        "{}/environments/development/{}",
-        feature_path("default", name),
-        if on { "on" } else { "off" }
-    );
-    let (status, body) = app.admin(Method::POST, &path, None).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-}
-
-async fn client_flag(app: &TestApp, name: &str) -> Value {
-    let (status, body) =
-        send(app.request(Method::GET, "/api/client/features", Some(CLIENT_DEV))).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == name)
-        .unwrap_or_else(|| panic!("no {name} in {body}"))
-        .clone()
-}
-
 /// `enabled` of `name` in `POST /api/frontend/all` (which lists disabled flags too).
 async fn frontend_enabled(app: &TestApp, name: &str) -> bool {
     let rb = app
@@ -399,12 +333,12 @@ both_backends!(
     sdks_get_the_dependency_and_evaluate_the_child_by_its_parent,
     |app| {
         for name in ["parent", "child"] {
-            create_flag(app, "default", name).await;
-            add_rollout(app, name).await;
-            switch(app, name, true).await;
+            app.create_flag_in("default", name).await;
+            app.add_rollout("default", name).await;
+            app.switch(name, true).await;
         }
         assert!(
-            client_flag(app, "child")
+            app.client_feature("child")
                 .await
                 .get("dependencies")
                 .is_none()
@@ -413,16 +347,16 @@ both_backends!(
 
         add_ok(app, "child", json!({"feature": "parent"})).await;
         assert_eq!(
-            client_flag(app, "child").await["dependencies"],
+            app.client_feature("child").await["dependencies"],
             json!([{"feature": "parent", "enabled": true}])
         );
         assert!(frontend_enabled(app, "child").await, "parent on → child on");
-        switch(app, "parent", false).await;
+        app.switch("parent", false).await;
         assert!(
             !frontend_enabled(app, "child").await,
             "parent off → child off"
         );
-        switch(app, "parent", true).await;
+        app.switch("parent", true).await;
         assert!(
             frontend_enabled(app, "child").await,
             "parent on again → child on"
@@ -431,14 +365,14 @@ both_backends!(
         // A dependency on the parent being off, as for a kill switch.
         add_ok(app, "child", json!({"feature": "parent", "enabled": false})).await;
         assert_eq!(
-            client_flag(app, "child").await["dependencies"],
+            app.client_feature("child").await["dependencies"],
             json!([{"feature": "parent", "enabled": false}])
         );
         assert!(
             !frontend_enabled(app, "child").await,
             "parent on → child off"
         );
-        switch(app, "parent", false).await;
+        app.switch("parent", false).await;
         assert!(
             frontend_enabled(app, "child").await,
             "parent off → child on"
@@ -452,14 +386,14 @@ both_backends!(
         )
         .await;
         assert_eq!(
-            client_flag(app, "child").await["dependencies"],
+            app.client_feature("child").await["dependencies"],
             json!([{"feature": "parent", "enabled": true, "variants": ["blue"]}])
         );
 
         // Removed, the child stands on its own again.
         assert_eq!(remove(app, "child", None).await.0, StatusCode::OK);
         assert!(
-            client_flag(app, "child")
+            app.client_feature("child")
                 .await
                 .get("dependencies")
                 .is_none()

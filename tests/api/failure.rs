@@ -14,7 +14,7 @@ use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::helpers::{Backend, CLIENT_DEV, FRONTEND_DEV, TestApp, TestDb, send, standard_args};
+use crate::helpers::{Backend, FRONTEND_DEV, TestApp, TestDb, send, standard_args};
 
 /// A TCP proxy to PostgreSQL that can be cut (every connection dropped, new ones refused).
 struct Proxy {
@@ -74,48 +74,26 @@ fn through_proxy(url: &str, port: u16) -> (String, String) {
 
 #[tokio::test]
 async fn sdk_apis_keep_answering_and_admin_writes_get_503_while_the_database_is_down() {
-    let Some(TestDb::Postgres {
-        admin_url,
-        name,
-        url,
-    }) = TestDb::create(Backend::Postgres).await
-    else {
+    let Some(db) = TestDb::create(Backend::Postgres).await else {
         return; // PostgreSQL not configured; the harness has said so
     };
-    let (upstream, _) = through_proxy(&url, 0);
+    let (upstream, _) = through_proxy(db.url(), 0);
     let proxy = Proxy::start(upstream).await;
-    let (_, proxied) = through_proxy(&url, proxy.port);
-    let db = TestDb::Postgres {
-        admin_url,
-        name,
-        url: proxied,
-    };
+    let (_, proxied) = through_proxy(db.url(), proxy.port);
+    let db = db.with_url(proxied);
     let mut args = standard_args();
     args.extend(["--snapshot-refresh-ms", "100"].map(String::from));
     let app = TestApp::spawn_on(db, &args).await;
 
     // Arrange: one flag, on in development.
-    let (status, _) = app
-        .admin(
-            Method::POST,
-            "/api/admin/projects/default/features",
-            Some(json!({"name": "checkout"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
-    let on = "/api/admin/projects/default/features/checkout/environments/development/on";
-    assert_eq!(app.admin(Method::POST, on, None).await.0, StatusCode::OK);
-    let (status, before) =
-        send(app.request(Method::GET, "/api/client/features", Some(CLIENT_DEV))).await;
-    assert_eq!(status, StatusCode::OK);
+    app.create_enabled_flag("checkout").await;
+    let before = app.client_features().await;
 
     // Act: the database goes away.
     proxy.set(false);
 
     // Assert: SDKs are still served, from the snapshot.
-    let (status, during) =
-        send(app.request(Method::GET, "/api/client/features", Some(CLIENT_DEV))).await;
-    assert_eq!(status, StatusCode::OK);
+    let during = app.client_features().await;
     assert_eq!(during, before);
     let (status, frontend) =
         send(app.request(Method::GET, "/api/frontend?userId=u1", Some(FRONTEND_DEV))).await;
@@ -180,8 +158,7 @@ async fn sdk_apis_keep_answering_and_admin_writes_get_503_while_the_database_is_
     }
     let (status, _) = send(app.request(Method::GET, "/ready", None)).await;
     assert_eq!(status, StatusCode::OK);
-    let (_, features) =
-        send(app.request(Method::GET, "/api/client/features", Some(CLIENT_DEV))).await;
+    let features = app.client_features().await;
     let names: Vec<&str> = features["features"]
         .as_array()
         .unwrap()

@@ -154,37 +154,14 @@ both_backends!(frontend_answers_match_the_unleash_recordings, |app| {
     }
 });
 
+/// Flag `name` in `project` with a 100 % rollout in development, switched on there if
+/// `enabled`.
 async fn create_flag(app: &TestApp, project: &str, name: &str, enabled: bool) {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            &format!("/api/admin/projects/{project}/features"),
-            Some(json!({"name": name})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            &format!(
-                "/api/admin/projects/{project}/features/{name}/environments/development/strategies"
-            ),
-            Some(json!({"name": "flexibleRollout", "parameters": {"rollout": "100"}})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    app.create_flag_in(project, name).await;
+    app.add_rollout(project, name).await;
     if enabled {
-        switch(app, project, name, true).await;
+        app.switch_in(project, name, "development", true).await;
     }
-}
-
-async fn switch(app: &TestApp, project: &str, name: &str, on: bool) {
-    let path = format!(
-        "/api/admin/projects/{project}/features/{name}/environments/development/{}",
-        if on { "on" } else { "off" }
-    );
-    let (status, body) = app.admin(Method::POST, &path, None).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
 }
 
 async fn frontend(app: &TestApp, method: Method, path: &str, token: &str) -> (StatusCode, Value) {
@@ -370,14 +347,7 @@ both_backends!(frontend_tokens_and_bodies_are_checked, |app| {
 });
 
 both_backends!(the_caller_ip_is_the_default_remote_address, |app| {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            "/api/admin/projects/default/features",
-            Some(json!({"name": "office-only"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    app.create_flag("office-only").await;
     let (status, body) = app
         .admin(
             Method::POST,
@@ -386,7 +356,7 @@ both_backends!(the_caller_ip_is_the_default_remote_address, |app| {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    switch(app, "default", "office-only", true).await;
+    app.switch("office-only", true).await;
     // The test client calls from 127.0.0.1.
     let (_, body) = frontend(app, Method::GET, "/api/frontend", FRONTEND_DEV).await;
     assert_eq!(names(&body), ["office-only"]);
@@ -406,7 +376,7 @@ both_backends!(
         create_flag(app, "default", "kill-me", true).await;
         let (_, body) = frontend(app, Method::GET, "/api/frontend", FRONTEND_DEV).await;
         assert_eq!(names(&body), ["kill-me"]);
-        switch(app, "default", "kill-me", false).await;
+        app.switch("kill-me", false).await;
         let (_, body) = frontend(app, Method::GET, "/api/frontend", FRONTEND_DEV).await;
         assert!(names(&body).is_empty(), "{body}");
         let (_, body) = frontend(
@@ -508,14 +478,7 @@ async fn cors_origins_can_be_limited() {
 
 /// A flag with a 50/50 split of a JSON and a number payload in `development`.
 async fn create_variant_flag(app: &TestApp) {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            "/api/admin/projects/default/features",
-            Some(json!({"name": "banner"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    app.create_flag("banner").await;
     let (status, body) = app
         .admin(
             Method::POST,
@@ -527,7 +490,7 @@ async fn create_variant_flag(app: &TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    switch(app, "default", "banner", true).await;
+    app.switch("banner", true).await;
 }
 
 async fn ofrep(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
@@ -715,7 +678,7 @@ both_backends!(ofrep_bulk_evaluation_has_an_etag, |app| {
     .await
     .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    switch(app, "default", "off-flag", true).await;
+    app.switch("off-flag", true).await;
     let resp = bulk(FRONTEND_DEV, ctx.clone(), Some(etag.clone()))
         .await
         .unwrap();

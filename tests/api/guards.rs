@@ -5,7 +5,7 @@
 //! the probe scheduler against a real HTTP service that is stopped and started.
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
@@ -15,90 +15,30 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::both_backends;
-use crate::helpers::{CLIENT_DEV, TestApp, scheduler_args, send};
-
-const BEARER: &str = "Bearer *:*.unleash-admin-api-token";
-
-async fn create_flag(app: &TestApp, name: &str, enabled: bool) {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            "/api/admin/projects/default/features",
-            Some(json!({"name": name})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    if enabled {
-        toggle(app, name, true).await;
-    }
-}
-
-async fn toggle(app: &TestApp, name: &str, on: bool) {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            &format!(
-                "/api/admin/projects/default/features/{name}/environments/development/{}",
-                if on { "on" } else { "off" }
-            ),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-}
-
-/// The flag as an SDK with a development token sees it.
-async fn sdk_enabled(app: &TestApp, name: &str) -> bool {
-    let (status, body) =
-        send(app.request(Method::GET, "/api/client/features", Some(CLIENT_DEV))).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == name)
-        .unwrap_or_else(|| panic!("{name} is served: {body}"))["enabled"]
-        .as_bool()
-        .unwrap()
-}
+use crate::helpers::{CLIENT_DEV, TestApp, guarded_flag, scheduler_args, send, wait_for};
 
 /// A heartbeat (a monitor an HTTP ping takes up or down) and its ping path.
 async fn heartbeat(app: &TestApp, name: &str) -> (i64, String) {
-    let (status, body) = send(
-        app.request(Method::POST, "/api/v2/heartbeats", Some(BEARER))
-            .json(&json!({"name": name, "period": 3600, "grace": 0})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let id = body["data"]["id"].as_str().unwrap().parse().unwrap();
-    let url = body["data"]["attributes"]["url"].as_str().unwrap();
-    let path = url.strip_prefix(&app.url("")).unwrap().to_string();
-    (id, path)
+    let heartbeat = app
+        .create_heartbeat(json!({"name": name, "period": 3600, "grace": 0}))
+        .await;
+    let id = heartbeat["id"].as_str().unwrap().parse().unwrap();
+    (id, app.ping_path(&heartbeat))
+}
+
+/// The guard most tests start from: `checkout` over new-checkout-flow, on monitor `monitor`,
+/// with the default recovery policy.
+fn checkout_guard(monitor: i64) -> Value {
+    json!({
+        "name": "checkout",
+        "signal": {"monitor_id": monitor.to_string()},
+        "flags": [guarded_flag("new-checkout-flow")],
+    })
 }
 
 async fn ping(app: &TestApp, path: &str) {
     let status = app.client.get(app.url(path)).send().await.unwrap().status();
     assert_eq!(status, StatusCode::OK);
-}
-
-async fn create_guard(app: &TestApp, body: Value) -> Value {
-    let (status, body) = app
-        .admin(Method::POST, "/api/admin/guards", Some(body))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body
-}
-
-fn flag(name: &str) -> Value {
-    json!({"project": "default", "feature": name, "environment": "development"})
-}
-
-async fn flag_events(app: &TestApp, name: &str) -> Vec<Value> {
-    let (status, body) = app
-        .admin(Method::GET, &format!("/api/admin/events/{name}"), None)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["events"].as_array().unwrap().clone()
 }
 
 async fn guards(app: &TestApp) -> Value {
@@ -108,18 +48,10 @@ async fn guards(app: &TestApp) -> Value {
 }
 
 both_backends!(guards_are_created_listed_changed_and_deleted, |app| {
-    create_flag(app, "new-checkout-flow", true).await;
+    app.create_enabled_flag("new-checkout-flow").await;
     let (monitor, _) = heartbeat(app, "checkout-job").await;
 
-    let created = create_guard(
-        app,
-        json!({
-            "name": "checkout",
-            "signal": {"monitor_id": monitor.to_string()},
-            "flags": [flag("new-checkout-flow")],
-        }),
-    )
-    .await;
+    let created = app.create_guard(checkout_guard(monitor)).await;
     let id = created["id"].as_i64().unwrap();
     assert_eq!(created["on_recovery"], "keep_disabled", "the default");
     assert_eq!(created["state"], "armed");
@@ -127,7 +59,7 @@ both_backends!(guards_are_created_listed_changed_and_deleted, |app| {
         created["signal"],
         json!({"monitor_id": monitor.to_string()})
     );
-    assert_eq!(created["flags"], json!([flag("new-checkout-flow")]));
+    assert_eq!(created["flags"], json!([guarded_flag("new-checkout-flow")]));
 
     let listed = guards(app).await;
     assert_eq!(listed["guards"].as_array().unwrap().len(), 1);
@@ -163,12 +95,8 @@ both_backends!(guards_are_created_listed_changed_and_deleted, |app| {
     );
 
     // A monitor a guard reads cannot be deleted.
-    let (status, body) = send(app.request(
-        Method::DELETE,
-        &format!("/api/v2/heartbeats/{monitor}"),
-        Some(BEARER),
-    ))
-    .await;
+    let heartbeat_path = format!("/api/v2/heartbeats/{monitor}");
+    let (status, body) = app.bearer(Method::DELETE, &heartbeat_path, None).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body.to_string().contains("checkout-sla"), "{body}");
 
@@ -196,24 +124,15 @@ both_backends!(guards_are_created_listed_changed_and_deleted, |app| {
         .await;
     assert_eq!(events["events"][0]["preData"]["name"], "checkout-sla");
     // Now the heartbeat can go.
-    let (status, body) = send(app.request(
-        Method::DELETE,
-        &format!("/api/v2/heartbeats/{monitor}"),
-        Some(BEARER),
-    ))
-    .await;
+    let (status, body) = app.bearer(Method::DELETE, &heartbeat_path, None).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
 });
 
 both_backends!(bad_guards_are_refused_and_change_nothing, |app| {
-    create_flag(app, "new-checkout-flow", true).await;
+    app.create_enabled_flag("new-checkout-flow").await;
     let (monitor, _) = heartbeat(app, "checkout-job").await;
-    let good = json!({
-        "name": "checkout",
-        "signal": {"monitor_id": monitor.to_string()},
-        "flags": [flag("new-checkout-flow")],
-    });
-    create_guard(app, good.clone()).await;
+    let good = checkout_guard(monitor);
+    app.create_guard(good.clone()).await;
     let before = guards(app).await;
 
     let with = |key: &str, value: Value| {
@@ -229,7 +148,7 @@ both_backends!(bad_guards_are_refused_and_change_nothing, |app| {
             "monitor",
         ),
         (
-            with("flags", json!([flag("no-such-flag")])),
+            with("flags", json!([guarded_flag("no-such-flag")])),
             StatusCode::NOT_FOUND,
             "no-such-flag",
         ),
@@ -332,7 +251,7 @@ both_backends!(bad_guards_are_refused_and_change_nothing, |app| {
         .admin(
             Method::PATCH,
             &format!("/api/admin/guards/{id}"),
-            Some(json!({"flags": [flag("no-such-flag")]})),
+            Some(json!({"flags": [guarded_flag("no-such-flag")]})),
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
@@ -358,34 +277,32 @@ both_backends!(bad_guards_are_refused_and_change_nothing, |app| {
 both_backends!(
     a_monitor_going_down_switches_its_flags_off_and_keep_disabled_keeps_them_off,
     |app| {
-        create_flag(app, "new-checkout-flow", true).await;
-        create_flag(app, "unrelated", true).await;
+        app.create_enabled_flag("new-checkout-flow").await;
+        app.create_enabled_flag("unrelated").await;
         let (monitor, ping_path) = heartbeat(app, "checkout-job").await;
         ping(app, &ping_path).await;
-        let guard = create_guard(
-            app,
-            json!({
-                "name": "checkout",
-                "signal": {"monitor_id": monitor.to_string()},
-                "flags": [flag("new-checkout-flow")],
-            }),
-        )
-        .await;
+        let guard = app.create_guard(checkout_guard(monitor)).await;
         let guard_id = guard["id"].as_i64().unwrap();
-        assert!(sdk_enabled(app, "new-checkout-flow").await);
+        assert!(app.sdk_enabled("new-checkout-flow").await);
 
         ping(app, &format!("{ping_path}/fail")).await;
 
         // The incident and the flag change are one transaction: by the time the ping answered,
         // both are visible.
-        assert!(!sdk_enabled(app, "new-checkout-flow").await);
-        assert!(sdk_enabled(app, "unrelated").await, "only the guarded flag");
-        let (_, incidents) = send(app.request(
-            Method::GET,
-            &format!("/api/v2/incidents?monitor_id={monitor}"),
-            Some(BEARER),
-        ))
-        .await;
+        assert!(!app.sdk_enabled("new-checkout-flow").await);
+        assert!(app.sdk_enabled("unrelated").await, "only the guarded flag");
+        let (_, incidents) = app
+            .bearer(
+                Method::GET,
+                &format!("/api/v2/incidents?monitor_id={monitor}"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            incidents["data"][0]["attributes"]["flags_disabled"],
+            json!([{"guard": "checkout", "project": "default", "feature": "new-checkout-flow", "environment": "development"}]),
+            "the incident names the flags its guards switched off"
+        );
         let incident_id: i64 = incidents["data"][0]["id"]
             .as_str()
             .unwrap()
@@ -393,7 +310,7 @@ both_backends!(
             .unwrap();
 
         // Why is it off? The flag's events say: the guard, the incident, the reason.
-        let events = flag_events(app, "new-checkout-flow").await;
+        let events = app.flag_events("new-checkout-flow").await;
         let off = &events[0];
         assert_eq!(off["type"], "feature-environment-disabled");
         assert_eq!(off["createdBy"], "guard:checkout");
@@ -435,7 +352,7 @@ both_backends!(
 
         // Up again: keep_disabled leaves the flag off for a person to review.
         ping(app, &ping_path).await;
-        assert!(!sdk_enabled(app, "new-checkout-flow").await);
+        assert!(!app.sdk_enabled("new-checkout-flow").await);
         let (_, g) = app
             .admin(Method::GET, &format!("/api/admin/guards/{guard_id}"), None)
             .await;
@@ -450,76 +367,73 @@ both_backends!(
         );
 
         // One admin call turns it back on.
-        toggle(app, "new-checkout-flow", true).await;
-        assert!(sdk_enabled(app, "new-checkout-flow").await);
+        app.switch("new-checkout-flow", true).await;
+        assert!(app.sdk_enabled("new-checkout-flow").await);
     }
 );
 
 both_backends!(
     re_enable_restores_only_what_the_guard_switched_off_and_respects_people,
     |app| {
-        create_flag(app, "flag-a", true).await;
-        create_flag(app, "flag-b", true).await;
-        create_flag(app, "flag-c", false).await;
+        app.create_enabled_flag("flag-a").await;
+        app.create_enabled_flag("flag-b").await;
+        app.create_flag("flag-c").await;
         let (monitor, ping_path) = heartbeat(app, "payments-job").await;
         ping(app, &ping_path).await;
-        create_guard(
-            app,
-            json!({
-                "name": "payments",
-                "signal": {"monitor_id": monitor},
-                "flags": [flag("flag-a"), flag("flag-b"), flag("flag-c")],
-                "on_recovery": "re_enable",
-            }),
-        )
+        app.create_guard(json!({
+            "name": "payments",
+            "signal": {"monitor_id": monitor},
+            "flags": [guarded_flag("flag-a"), guarded_flag("flag-b"), guarded_flag("flag-c")],
+            "on_recovery": "re_enable",
+        }))
         .await;
 
         ping(app, &format!("{ping_path}/fail")).await;
-        assert!(!sdk_enabled(app, "flag-a").await);
-        assert!(!sdk_enabled(app, "flag-b").await);
-        assert!(!sdk_enabled(app, "flag-c").await);
+        assert!(!app.sdk_enabled("flag-a").await);
+        assert!(!app.sdk_enabled("flag-b").await);
+        assert!(!app.sdk_enabled("flag-c").await);
         assert_eq!(
-            flag_events(app, "flag-c").await[0]["type"],
+            app.flag_events("flag-c").await[0]["type"],
             "feature-created",
             "an already-off flag gets no event"
         );
 
         // A person switches flag-b back on during the incident: the guard does not overrule
         // them, however many more failures come in.
-        toggle(app, "flag-b", true).await;
+        app.switch("flag-b", true).await;
         for _ in 0..3 {
             ping(app, &format!("{ping_path}/fail")).await;
         }
-        assert!(sdk_enabled(app, "flag-b").await);
-        assert!(!sdk_enabled(app, "flag-a").await);
+        assert!(app.sdk_enabled("flag-b").await);
+        assert!(!app.sdk_enabled("flag-a").await);
 
         // A person also switches flag-a on and off again: it is theirs now, not the guard's.
-        create_flag(app, "flag-d", true).await;
+        app.create_enabled_flag("flag-d").await;
         let (_, g) = app.admin(Method::GET, "/api/admin/guards", None).await;
         let guard_id = g["guards"][0]["id"].as_i64().unwrap();
         let (status, body) = app
         .admin(
             Method::PATCH,
             &format!("/api/admin/guards/{guard_id}"),
-            Some(json!({"flags": [flag("flag-a"), flag("flag-b"), flag("flag-c"), flag("flag-d")]})),
+            Some(json!({"flags": [guarded_flag("flag-a"), guarded_flag("flag-b"), guarded_flag("flag-c"), guarded_flag("flag-d")]})),
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert!(
-            sdk_enabled(app, "flag-d").await,
+            app.sdk_enabled("flag-d").await,
             "a changed guard does not fire by itself"
         );
 
         // Recovery: flag-a (switched off by the guard, untouched since) comes back; flag-b is on
         // already; flag-c was off before the incident and stays off.
         ping(app, &ping_path).await;
-        assert!(sdk_enabled(app, "flag-a").await);
-        assert!(sdk_enabled(app, "flag-b").await);
-        assert!(!sdk_enabled(app, "flag-c").await);
-        let a = flag_events(app, "flag-a").await;
+        assert!(app.sdk_enabled("flag-a").await);
+        assert!(app.sdk_enabled("flag-b").await);
+        assert!(!app.sdk_enabled("flag-c").await);
+        let a = app.flag_events("flag-a").await;
         assert_eq!(a[0]["type"], "feature-environment-enabled");
         assert_eq!(a[0]["createdBy"], "guard:payments");
-        let b = flag_events(app, "flag-b").await;
+        let b = app.flag_events("flag-b").await;
         assert_eq!(
             b[0]["createdBy"], "admin",
             "the person's change stands: {}",
@@ -527,52 +441,50 @@ both_backends!(
         );
 
         // Next incident: the flag a person touched during the last one is fair game again.
-        toggle(app, "flag-a", false).await;
-        toggle(app, "flag-a", true).await;
+        app.switch("flag-a", false).await;
+        app.switch("flag-a", true).await;
         ping(app, &format!("{ping_path}/fail")).await;
-        assert!(!sdk_enabled(app, "flag-a").await);
-        assert!(!sdk_enabled(app, "flag-b").await);
-        assert!(!sdk_enabled(app, "flag-d").await);
+        assert!(!app.sdk_enabled("flag-a").await);
+        assert!(!app.sdk_enabled("flag-b").await);
+        assert!(!app.sdk_enabled("flag-d").await);
         // Switched on and off by a person during this incident: not the guard's to restore.
-        toggle(app, "flag-a", true).await;
-        toggle(app, "flag-a", false).await;
+        app.switch("flag-a", true).await;
+        app.switch("flag-a", false).await;
         ping(app, &ping_path).await;
         assert!(
-            !sdk_enabled(app, "flag-a").await,
+            !app.sdk_enabled("flag-a").await,
             "a person switched it off last"
         );
-        assert!(sdk_enabled(app, "flag-b").await);
-        assert!(sdk_enabled(app, "flag-d").await);
+        assert!(app.sdk_enabled("flag-b").await);
+        assert!(app.sdk_enabled("flag-d").await);
     }
 );
 
 both_backends!(
     two_guards_on_one_flag_restore_it_only_when_both_recover,
     |app| {
-        create_flag(app, "shared", true).await;
+        app.create_enabled_flag("shared").await;
         let (first, first_ping) = heartbeat(app, "first").await;
         let (second, second_ping) = heartbeat(app, "second").await;
         ping(app, &first_ping).await;
         ping(app, &second_ping).await;
         for (name, monitor) in [("first", first), ("second", second)] {
-            create_guard(
-            app,
-            json!({"name": name, "signal": {"monitor_id": monitor}, "flags": [flag("shared")], "on_recovery": "re_enable"}),
-        )
-        .await;
+            app
+                .create_guard(json!({"name": name, "signal": {"monitor_id": monitor}, "flags": [guarded_flag("shared")], "on_recovery": "re_enable"}))
+                .await;
         }
         ping(app, &format!("{first_ping}/fail")).await;
         ping(app, &format!("{second_ping}/fail")).await;
-        assert!(!sdk_enabled(app, "shared").await);
+        assert!(!app.sdk_enabled("shared").await);
         ping(app, &first_ping).await;
         assert!(
-            !sdk_enabled(app, "shared").await,
+            !app.sdk_enabled("shared").await,
             "the second guard still holds it"
         );
         ping(app, &second_ping).await;
         // The second guard found it already off, so it is not the second guard's to restore and
         // the first guard has ended its trip: it stays off for a person.
-        assert!(!sdk_enabled(app, "shared").await);
+        assert!(!app.sdk_enabled("shared").await);
     }
 );
 
@@ -610,52 +522,36 @@ impl Service {
     }
 }
 
-async fn wait_for(what: &str, deadline: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let start = Instant::now();
-    while !check().await {
-        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 both_backends!(
     a_real_service_stopping_and_starting_drives_the_kill_switch,
     args = scheduler_args(),
     |app| {
         let mut service = Service::start().await;
-        create_flag(app, "new-checkout-flow", true).await;
-        let (status, body) = send(
-            app.request(Method::POST, "/api/v2/monitors", Some(BEARER))
-                .json(&json!({
-                    "monitor_type": "status",
-                    "url": format!("http://{}/health", service.addr),
-                    "pronounceable_name": "checkout-api",
-                    "check_frequency": 1,
-                    "confirmation_period": 0,
-                    "recovery_period": 0,
-                    "request_timeout": 2,
-                })),
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        let monitor = body["data"]["id"].as_str().unwrap().to_string();
-        let guard = create_guard(
-            app,
-            json!({
+        app.create_enabled_flag("new-checkout-flow").await;
+        let monitor = app
+            .create_monitor(json!({
+                "monitor_type": "status",
+                "url": format!("http://{}/health", service.addr),
+                "pronounceable_name": "checkout-api",
+                "check_frequency": 1,
+                "confirmation_period": 0,
+                "recovery_period": 0,
+                "request_timeout": 2,
+            }))
+            .await
+            .to_string();
+        let guard = app
+            .create_guard(json!({
                 "name": "checkout",
                 "signal": {"monitor_id": monitor},
-                "flags": [flag("new-checkout-flow")],
+                "flags": [guarded_flag("new-checkout-flow")],
                 "on_recovery": "re_enable",
-            }),
-        )
-        .await;
-        let monitor_status = async || {
-            let (_, body) = send(app.request(
-                Method::GET,
-                &format!("/api/v2/monitors/{monitor}"),
-                Some(BEARER),
-            ))
+            }))
             .await;
+        let monitor_status = async || {
+            let (_, body) = app
+                .bearer(Method::GET, &format!("/api/v2/monitors/{monitor}"), None)
+                .await;
             body["data"]["attributes"]["status"]
                 .as_str()
                 .unwrap_or_default()
@@ -670,10 +566,10 @@ both_backends!(
 
         service.stop();
         wait_for("the flag to go off", Duration::from_secs(10), async || {
-            !sdk_enabled(app, "new-checkout-flow").await
+            !app.sdk_enabled("new-checkout-flow").await
         })
         .await;
-        let events = flag_events(app, "new-checkout-flow").await;
+        let events = app.flag_events("new-checkout-flow").await;
         assert_eq!(events[0]["createdBy"], "guard:checkout");
         assert_eq!(events[0]["data"]["guard_id"], guard["id"]);
         assert!(
@@ -689,11 +585,11 @@ both_backends!(
         wait_for(
             "the flag to come back",
             Duration::from_secs(10),
-            async || sdk_enabled(app, "new-checkout-flow").await,
+            async || app.sdk_enabled("new-checkout-flow").await,
         )
         .await;
         assert_eq!(
-            flag_events(app, "new-checkout-flow").await[0]["createdBy"],
+            app.flag_events("new-checkout-flow").await[0]["createdBy"],
             "guard:checkout"
         );
         service.stop();
@@ -734,27 +630,19 @@ async fn recording_receiver() -> (
 
 both_backends!(a_guard_tells_its_channels_what_it_did, |app| {
     let (addr, seen) = recording_receiver().await;
-    let (status, channel) = app
-        .admin(
-            Method::POST,
-            "/api/admin/notification-channels",
-            Some(json!({"name": "ops", "kind": "webhook", "config": {"url": format!("http://{addr}/hook")}})),
-        )
+    let channel = app
+        .create_channel(json!({"name": "ops", "kind": "webhook", "config": {"url": format!("http://{addr}/hook")}}))
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{channel}");
-    create_flag(app, "new-checkout-flow", true).await;
+    app.create_enabled_flag("new-checkout-flow").await;
     let (monitor, ping_path) = heartbeat(app, "checkout-job").await;
     ping(app, &ping_path).await;
-    create_guard(
-        app,
-        json!({
-            "name": "checkout",
-            "signal": {"monitor_id": monitor},
-            "flags": [flag("new-checkout-flow")],
-            "on_recovery": "re_enable",
-            "channels": [channel["id"]],
-        }),
-    )
+    app.create_guard(json!({
+        "name": "checkout",
+        "signal": {"monitor_id": monitor},
+        "flags": [guarded_flag("new-checkout-flow")],
+        "on_recovery": "re_enable",
+        "channels": [channel["id"]],
+    }))
     .await;
 
     ping(app, &format!("{ping_path}/fail")).await;
@@ -767,7 +655,10 @@ both_backends!(a_guard_tells_its_channels_what_it_did, |app| {
     let (event, off) = &seen[0];
     assert_eq!(event, "flags.disabled", "{off}");
     assert_eq!(off["guard"]["name"], "checkout");
-    assert_eq!(off["flags_affected"], json!([flag("new-checkout-flow")]));
+    assert_eq!(
+        off["flags_affected"],
+        json!([guarded_flag("new-checkout-flow")])
+    );
     assert!(
         off["summary"]
             .as_str()
@@ -777,6 +668,9 @@ both_backends!(a_guard_tells_its_channels_what_it_did, |app| {
     );
     let (event, on) = &seen[1];
     assert_eq!(event, "flags.enabled", "{on}");
-    assert_eq!(on["flags_affected"], json!([flag("new-checkout-flow")]));
+    assert_eq!(
+        on["flags_affected"],
+        json!([guarded_flag("new-checkout-flow")])
+    );
     assert_eq!(on["dedup_key"], off["dedup_key"], "one key per incident");
 });

@@ -2,37 +2,13 @@
 //! the public ping URL (no token; GET/POST/HEAD; `/fail` and `/<exit code>`), incidents
 //! opened and resolved by pings, and the worker that finds missed pings.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{TestApp, send};
-
-const BEARER: &str = "Bearer *:*.unleash-admin-api-token";
-
-async fn bs(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut rb = app.request(method, path, Some(BEARER));
-    if let Some(b) = body {
-        rb = rb.json(&b);
-    }
-    send(rb).await
-}
-
-async fn create(app: &TestApp, body: Value) -> Value {
-    let (status, body) = bs(app, Method::POST, "/api/v2/heartbeats", Some(body)).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["data"].clone()
-}
-
-/// The ping URL's path (`/api/v1/heartbeat/<token>`), from the `url` attribute.
-fn ping_path(app: &TestApp, heartbeat: &Value) -> String {
-    let url = heartbeat["attributes"]["url"].as_str().unwrap();
-    url.strip_prefix(&app.url(""))
-        .unwrap_or_else(|| panic!("ping URL {url} is under the server's address"))
-        .to_string()
-}
+use crate::helpers::{TestApp, send, wait_for};
 
 /// A request with no token at all.
 async fn ping(app: &TestApp, method: Method, path: &str) -> StatusCode {
@@ -45,7 +21,9 @@ async fn ping(app: &TestApp, method: Method, path: &str) -> StatusCode {
 }
 
 async fn status_of(app: &TestApp, id: &str) -> String {
-    let (status, body) = bs(app, Method::GET, &format!("/api/v2/heartbeats/{id}"), None).await;
+    let (status, body) = app
+        .bearer(Method::GET, &format!("/api/v2/heartbeats/{id}"), None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["data"]["attributes"]["status"]
         .as_str()
@@ -54,36 +32,24 @@ async fn status_of(app: &TestApp, id: &str) -> String {
 }
 
 async fn incidents(app: &TestApp, id: &str) -> Vec<Value> {
-    let (status, body) = bs(
-        app,
-        Method::GET,
-        &format!("/api/v2/incidents?monitor_id={id}"),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .bearer(
+            Method::GET,
+            &format!("/api/v2/incidents?monitor_id={id}"),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["data"].as_array().unwrap().clone()
 }
 
-async fn heartbeat_events(app: &TestApp) -> Vec<Value> {
-    let (status, body) = app.admin(Method::GET, "/api/admin/events", None).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["type"].as_str().unwrap_or("").starts_with("heartbeat-"))
-        .cloned()
-        .collect()
-}
-
 both_backends!(crud_in_better_stacks_shape_with_events, |app| {
-    let created = create(
-        app,
-        json!({"name": "Nightly backup", "period": 86400, "grace": 3600, "call": true,
+    let created = app
+        .create_heartbeat(
+            json!({"name": "Nightly backup", "period": 86400, "grace": 3600, "call": true,
                "heartbeat_group_id": "7", "sort_index": 2}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(created["type"], "heartbeat");
     let id = created["id"].as_str().unwrap().to_string();
     let a = &created["attributes"];
@@ -109,36 +75,42 @@ both_backends!(crud_in_better_stacks_shape_with_events, |app| {
         token.len() >= 20 && token.chars().all(|c| c.is_ascii_alphanumeric()),
         "{token}"
     );
-    let other = create(app, json!({"name": "other", "period": 60})).await;
+    let other = app
+        .create_heartbeat(json!({"name": "other", "period": 60}))
+        .await;
     assert_ne!(
         other["attributes"]["url"], a["url"],
         "every heartbeat has its own token"
     );
 
     // Read, list (heartbeats are not monitors), update, delete.
-    let (status, body) = bs(app, Method::GET, &format!("/api/v2/heartbeats/{id}"), None).await;
+    let (status, body) = app
+        .bearer(Method::GET, &format!("/api/v2/heartbeats/{id}"), None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"], created);
-    let (status, body) = bs(app, Method::GET, "/api/v2/heartbeats", None).await;
+    let (status, body) = app.bearer(Method::GET, "/api/v2/heartbeats", None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"].as_array().unwrap().len(), 2);
     assert_eq!(
         body["pagination"]["first"],
         app.url("/api/v2/heartbeats?page=1")
     );
-    let (status, body) = bs(app, Method::GET, "/api/v2/monitors", None).await;
+    let (status, body) = app.bearer(Method::GET, "/api/v2/monitors", None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"], json!([]), "heartbeats are not monitors");
-    let (status, _) = bs(app, Method::GET, &format!("/api/v2/monitors/{id}"), None).await;
+    let (status, _) = app
+        .bearer(Method::GET, &format!("/api/v2/monitors/{id}"), None)
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let (status, body) = bs(
-        app,
-        Method::PATCH,
-        &format!("/api/v2/heartbeats/{id}"),
-        Some(json!({"grace": 600, "url": "ignored", "status": "up"})),
-    )
-    .await;
+    let (status, body) = app
+        .bearer(
+            Method::PATCH,
+            &format!("/api/v2/heartbeats/{id}"),
+            Some(json!({"grace": 600, "url": "ignored", "status": "up"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let a = &body["data"]["attributes"];
     assert_eq!(a["grace"], 600);
@@ -147,25 +119,23 @@ both_backends!(crud_in_better_stacks_shape_with_events, |app| {
     assert_eq!(a["url"], url, "the ping URL does not change");
     assert_eq!(a["status"], "pending", "read-only");
 
-    let (status, body) = bs(
-        app,
-        Method::PATCH,
-        &format!("/api/v2/heartbeats/{id}"),
-        Some(json!({"paused": true})),
-    )
-    .await;
+    let (status, body) = app
+        .bearer(
+            Method::PATCH,
+            &format!("/api/v2/heartbeats/{id}"),
+            Some(json!({"paused": true})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["attributes"]["status"], "paused");
 
-    let (status, body) = bs(
-        app,
-        Method::DELETE,
-        &format!("/api/v2/heartbeats/{id}"),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .bearer(Method::DELETE, &format!("/api/v2/heartbeats/{id}"), None)
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    let (status, _) = bs(app, Method::GET, &format!("/api/v2/heartbeats/{id}"), None).await;
+    let (status, _) = app
+        .bearer(Method::GET, &format!("/api/v2/heartbeats/{id}"), None)
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
         ping(app, Method::GET, &format!("/api/v1/heartbeat/{token}")).await,
@@ -174,7 +144,7 @@ both_backends!(crud_in_better_stacks_shape_with_events, |app| {
     );
 
     // Events, newest first; the token is not in the audit log.
-    let events = heartbeat_events(app).await;
+    let events = app.events_of_type("heartbeat-").await;
     let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(
         types,
@@ -211,7 +181,9 @@ both_backends!(bad_input_changes_nothing, |app| {
         ),
         (json!({"name": "x", "sms": "yes"}), vec!["sms"]),
     ] {
-        let (status, resp) = bs(app, Method::POST, "/api/v2/heartbeats", Some(body.clone())).await;
+        let (status, resp) = app
+            .bearer(Method::POST, "/api/v2/heartbeats", Some(body.clone()))
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {resp}");
         let errors = resp["errors"].as_object().unwrap();
         let mut got: Vec<&str> = errors.keys().map(String::as_str).collect();
@@ -221,23 +193,27 @@ both_backends!(bad_input_changes_nothing, |app| {
         assert_eq!(got, want, "{body}: {resp}");
         assert!(errors.values().all(|v| v[0].is_string()), "{resp}");
     }
-    let (status, body) = bs(app, Method::GET, "/api/v2/heartbeats", None).await;
+    let (status, body) = app.bearer(Method::GET, "/api/v2/heartbeats", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["data"], json!([]), "nothing was stored");
-    assert!(heartbeat_events(app).await.is_empty());
+    assert!(app.events_of_type("heartbeat-").await.is_empty());
 
-    let created = create(app, json!({"name": "job", "period": 30, "grace": 5})).await;
+    let created = app
+        .create_heartbeat(json!({"name": "job", "period": 30, "grace": 5}))
+        .await;
     let id = created["id"].as_str().unwrap();
-    let (status, resp) = bs(
-        app,
-        Method::PATCH,
-        &format!("/api/v2/heartbeats/{id}"),
-        Some(json!({"period": -5, "name": "renamed"})),
-    )
-    .await;
+    let (status, resp) = app
+        .bearer(
+            Method::PATCH,
+            &format!("/api/v2/heartbeats/{id}"),
+            Some(json!({"period": -5, "name": "renamed"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{resp}");
     assert!(resp["errors"]["period"].is_array(), "{resp}");
-    let (_, after) = bs(app, Method::GET, &format!("/api/v2/heartbeats/{id}"), None).await;
+    let (_, after) = app
+        .bearer(Method::GET, &format!("/api/v2/heartbeats/{id}"), None)
+        .await;
     assert_eq!(after["data"], created, "a refused update changes nothing");
 
     // Unknown ids, no token, the wrong token kind.
@@ -247,28 +223,28 @@ both_backends!(bad_input_changes_nothing, |app| {
         (Method::DELETE, None),
     ] {
         for path in ["/api/v2/heartbeats/999999", "/api/v2/heartbeats/nope"] {
-            let (status, resp) = bs(app, method.clone(), path, body.clone()).await;
+            let (status, resp) = app.bearer(method.clone(), path, body.clone()).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {resp}");
             assert!(resp["errors"].is_string(), "{resp}");
         }
     }
     // A monitor's id is not a heartbeat's.
-    let (status, monitor) = bs(
-        app,
-        Method::POST,
-        "/api/v2/monitors",
-        Some(json!({"monitor_type": "status", "url": "https://example.com"})),
-    )
-    .await;
+    let (status, monitor) = app
+        .bearer(
+            Method::POST,
+            "/api/v2/monitors",
+            Some(json!({"monitor_type": "status", "url": "https://example.com"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{monitor}");
     let monitor_id = monitor["data"]["id"].as_str().unwrap();
-    let (status, _) = bs(
-        app,
-        Method::GET,
-        &format!("/api/v2/heartbeats/{monitor_id}"),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .bearer(
+            Method::GET,
+            &format!("/api/v2/heartbeats/{monitor_id}"),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     for (method, path) in [
@@ -290,14 +266,18 @@ both_backends!(bad_input_changes_nothing, |app| {
         status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED,
         "{status}"
     );
-    let (_, after) = bs(app, Method::GET, &format!("/api/v2/heartbeats/{id}"), None).await;
+    let (_, after) = app
+        .bearer(Method::GET, &format!("/api/v2/heartbeats/{id}"), None)
+        .await;
     assert_eq!(after["data"], created, "still there");
 });
 
 both_backends!(pings_drive_status_and_incidents, |app| {
-    let created = create(app, json!({"name": "cron", "period": 3600, "grace": 60})).await;
+    let created = app
+        .create_heartbeat(json!({"name": "cron", "period": 3600, "grace": 60}))
+        .await;
     let id = created["id"].as_str().unwrap().to_string();
-    let path = ping_path(app, &created);
+    let path = app.ping_path(&created);
     assert_eq!(status_of(app, &id).await, "pending");
 
     // No token needed; GET, POST and HEAD all count.
@@ -392,26 +372,26 @@ both_backends!(pings_drive_status_and_incidents, |app| {
             "{bad}"
         );
     }
-    let (status, _) = bs(
-        app,
-        Method::PATCH,
-        &format!("/api/v2/heartbeats/{id}"),
-        Some(json!({"paused": true})),
-    )
-    .await;
+    let (status, _) = app
+        .bearer(
+            Method::PATCH,
+            &format!("/api/v2/heartbeats/{id}"),
+            Some(json!({"paused": true})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         ping(app, Method::GET, &format!("{path}/fail")).await,
         StatusCode::OK
     );
     assert_eq!(status_of(app, &id).await, "paused");
-    let (status, _) = bs(
-        app,
-        Method::PATCH,
-        &format!("/api/v2/heartbeats/{id}"),
-        Some(json!({"paused": false})),
-    )
-    .await;
+    let (status, _) = app
+        .bearer(
+            Method::PATCH,
+            &format!("/api/v2/heartbeats/{id}"),
+            Some(json!({"paused": false})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         status_of(app, &id).await,
@@ -421,28 +401,25 @@ both_backends!(pings_drive_status_and_incidents, |app| {
 });
 
 both_backends!(missed_pings_make_it_down_via_the_worker, |app| {
-    let created = create(
-        app,
-        json!({"name": "every second", "period": 1, "grace": 0}),
-    )
-    .await;
+    let created = app
+        .create_heartbeat(json!({"name": "every second", "period": 1, "grace": 0}))
+        .await;
     let id = created["id"].as_str().unwrap().to_string();
-    let path = ping_path(app, &created);
-    let never = create(
-        app,
-        json!({"name": "never pinged", "period": 1, "grace": 0}),
-    )
-    .await;
+    let path = app.ping_path(&created);
+    let never = app
+        .create_heartbeat(json!({"name": "never pinged", "period": 1, "grace": 0}))
+        .await;
 
     assert_eq!(ping(app, Method::GET, &path).await, StatusCode::OK);
     assert_eq!(status_of(app, &id).await, "up");
 
     // No more pings: the worker (every second) reports it down within period + grace + a tick.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while status_of(app, &id).await != "down" {
-        assert!(Instant::now() < deadline, "still not down after 10 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for(
+        "the worker to report it down",
+        Duration::from_secs(10),
+        async || status_of(app, &id).await == "down",
+    )
+    .await;
     let list = incidents(app, &id).await;
     assert_eq!(list.len(), 1, "{list:?}");
     let incident_id = list[0]["id"].clone();

@@ -9,13 +9,17 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::{Arc, Once};
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use flagwatch::app::App;
 use flagwatch::config::Config;
+use flagwatch::domain::Timestamp;
+use flagwatch::domain::probe::{Cause, ProbeResult};
 use flagwatch::service::Service;
+use flagwatch::service::incidents::StatusChange;
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 use sqlx::Connection;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -24,6 +28,8 @@ pub const ADMIN: &str = "*:*.unleash-admin-api-token";
 pub const CLIENT_DEV: &str = "default:development.unleash-client-token";
 pub const CLIENT_PROD: &str = "default:production.unleash-client-token";
 pub const FRONTEND_DEV: &str = "default:development.unleash-frontend-token";
+/// [`ADMIN`] as Better Stack's API takes it: the whole `Authorization` header value.
+pub const BEARER: &str = "Bearer *:*.unleash-admin-api-token";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -82,6 +88,44 @@ impl TestDb {
     pub fn url(&self) -> &str {
         match self {
             Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
+        }
+    }
+
+    /// A fresh PostgreSQL database with a handle on it for each of `n` servers (replicas), or
+    /// `None` when PostgreSQL is not configured. Stop all servers but one with
+    /// [`TestApp::stop_keeping_db`]: the one stopped with [`TestApp::stop`] drops it.
+    pub async fn shared_postgres(n: usize) -> Option<Vec<Self>> {
+        let Self::Postgres {
+            admin_url,
+            name,
+            url,
+        } = Self::create(Backend::Postgres).await?
+        else {
+            unreachable!("a PostgreSQL database")
+        };
+        Some(
+            (0..n)
+                .map(|_| Self::Postgres {
+                    admin_url: admin_url.clone(),
+                    name: name.clone(),
+                    url: url.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    /// The same database reached through another URL (a proxy, say); it is still created and
+    /// dropped through the original server.
+    pub fn with_url(self, new_url: String) -> Self {
+        match self {
+            Self::Sqlite { _dir, .. } => Self::Sqlite { _dir, url: new_url },
+            Self::Postgres {
+                admin_url, name, ..
+            } => Self::Postgres {
+                admin_url,
+                name,
+                url: new_url,
+            },
         }
     }
 
@@ -286,6 +330,279 @@ impl TestApp {
     }
 }
 
+/// The admin and Better Stack APIs, as the tests drive them: each helper checks the status it
+/// expects (the answer in the message) and hands back what the test needs.
+impl TestApp {
+    /// Like [`TestApp::admin`], with the admin token as Better Stack's API takes it
+    /// ([`BEARER`]).
+    pub async fn bearer(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut rb = self.request(method, path, Some(BEARER));
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        send(rb).await
+    }
+
+    /// The path of one of this server's URLs (a ping URL, a webhook receiver).
+    pub fn path_of(&self, url: &str) -> String {
+        url.strip_prefix(&self.url(""))
+            .unwrap_or_else(|| panic!("{url} is under the server's address"))
+            .to_string()
+    }
+
+    /// Creates a flag in `project` from `body` (which names it): 201, the answer.
+    pub async fn create_flag_from(&self, project: &str, body: Value) -> Value {
+        let (status, answer) = self
+            .admin(
+                Method::POST,
+                &format!("/api/admin/projects/{project}/features"),
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        answer
+    }
+
+    /// Creates flag `name` in `project`, off everywhere.
+    pub async fn create_flag_in(&self, project: &str, name: &str) {
+        self.create_flag_from(project, json!({"name": name})).await;
+    }
+
+    /// Creates flag `name` in the default project, off everywhere.
+    pub async fn create_flag(&self, name: &str) {
+        self.create_flag_in("default", name).await;
+    }
+
+    /// Creates flag `name` in the default project and switches it on in development.
+    pub async fn create_enabled_flag(&self, name: &str) {
+        self.create_flag(name).await;
+        self.switch(name, true).await;
+    }
+
+    /// Switches flag `name` of `project` on or off in `env`: 200.
+    pub async fn switch_in(&self, project: &str, name: &str, env: &str, on: bool) {
+        let path = format!(
+            "/api/admin/projects/{project}/features/{name}/environments/{env}/{}",
+            if on { "on" } else { "off" }
+        );
+        let (status, body) = self.admin(Method::POST, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    /// Switches flag `name` of the default project on or off in development.
+    pub async fn switch(&self, name: &str, on: bool) {
+        self.switch_in("default", name, "development", on).await;
+    }
+
+    /// Adds a 100 % `flexibleRollout` strategy to flag `name` of `project` in development: 200.
+    pub async fn add_rollout(&self, project: &str, name: &str) {
+        let (status, body) = self
+            .admin(
+                Method::POST,
+                &format!(
+                    "/api/admin/projects/{project}/features/{name}/environments/development/strategies"
+                ),
+                Some(json!({"name": "flexibleRollout", "parameters": {"rollout": "100"}})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    /// Creates project `id` (named `id` too): 201.
+    pub async fn create_project(&self, id: &str) {
+        let (status, body) = self
+            .admin(
+                Method::POST,
+                "/api/admin/projects",
+                Some(json!({"id": id, "name": id})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+
+    /// `/api/client/features` as an SDK with the development token gets it: 200, the body.
+    pub async fn client_features(&self) -> Value {
+        let (status, body) =
+            send(self.request(Method::GET, "/api/client/features", Some(CLIENT_DEV))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// Flag `name` as an SDK with the development token sees it; fails if it is not served.
+    pub async fn client_feature(&self, name: &str) -> Value {
+        let body = self.client_features().await;
+        body["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is served: {body}"))
+            .clone()
+    }
+
+    /// Whether an SDK with the development token sees flag `name` enabled.
+    pub async fn sdk_enabled(&self, name: &str) -> bool {
+        self.client_feature(name).await["enabled"]
+            .as_bool()
+            .unwrap()
+    }
+
+    /// `GET path` as a current SDK sends it (the development token, `Unleash-Client-Spec:
+    /// 5.2.0`, so segments come by id): 200, the response unread (a stream stays open).
+    pub async fn sdk_get(&self, path: &str) -> reqwest::Response {
+        let resp = self
+            .request(Method::GET, path, Some(CLIENT_DEV))
+            .header("Unleash-Client-Spec", "5.2.0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp
+    }
+
+    /// The events listed at `path` (an events or event search URL of the admin API): 200.
+    pub async fn events_at(&self, path: &str) -> Vec<Value> {
+        let (status, body) = self.admin(Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["events"].as_array().unwrap().clone()
+    }
+
+    /// The event log, newest first.
+    pub async fn events(&self) -> Vec<Value> {
+        self.events_at("/api/admin/events").await
+    }
+
+    /// The events in the log whose type starts with `prefix` (`"monitor-"`), newest first.
+    pub async fn events_of_type(&self, prefix: &str) -> Vec<Value> {
+        self.events()
+            .await
+            .into_iter()
+            .filter(|e| e["type"].as_str().unwrap_or("").starts_with(prefix))
+            .collect()
+    }
+
+    /// Flag `name`'s events (`/api/admin/events/{name}`), newest first.
+    pub async fn flag_events(&self, name: &str) -> Vec<Value> {
+        self.events_at(&format!("/api/admin/events/{name}")).await
+    }
+
+    /// Creates a monitor through Better Stack's API from its attributes: 201, its id.
+    pub async fn create_monitor(&self, attributes: Value) -> i64 {
+        let (status, body) = self
+            .bearer(Method::POST, "/api/v2/monitors", Some(attributes))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"]["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// Creates a heartbeat through Better Stack's API from its attributes: 201, its `data`.
+    pub async fn create_heartbeat(&self, attributes: Value) -> Value {
+        let (status, body) = self
+            .bearer(Method::POST, "/api/v2/heartbeats", Some(attributes))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"].clone()
+    }
+
+    /// A heartbeat's ping path (`/api/v1/heartbeat/<token>`), from the `url` attribute of its
+    /// `data`.
+    pub fn ping_path(&self, heartbeat: &Value) -> String {
+        self.path_of(heartbeat["attributes"]["url"].as_str().unwrap())
+    }
+
+    /// Feeds a check result for `monitor` at `at_ms` (Unix milliseconds) straight to the
+    /// service; the status change it made, if any.
+    pub async fn feed(
+        &self,
+        monitor: i64,
+        result: ProbeResult,
+        at_ms: i64,
+    ) -> Option<StatusChange> {
+        self.service
+            .record_probe_result(monitor, &result, Timestamp(at_ms))
+            .await
+            .unwrap()
+    }
+
+    /// Creates a guard: 201, the guard.
+    pub async fn create_guard(&self, body: Value) -> Value {
+        let (status, answer) = self
+            .admin(Method::POST, "/api/admin/guards", Some(body))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        answer
+    }
+
+    /// Creates a notification channel: 201, the channel.
+    pub async fn create_channel(&self, body: Value) -> Value {
+        let (status, answer) = self
+            .admin(Method::POST, "/api/admin/notification-channels", Some(body))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        answer
+    }
+}
+
+/// Better Stack attributes of a `status` monitor of `url` named `name` that goes down at the
+/// first failed check and up at the first good one (no confirmation or recovery period).
+pub fn status_monitor(name: &str, url: &str) -> Value {
+    json!({
+        "monitor_type": "status",
+        "url": url,
+        "pronounceable_name": name,
+        "confirmation_period": 0,
+        "recovery_period": 0,
+    })
+}
+
+/// A guard's entry for flag `name` of the default project in development.
+pub fn guarded_flag(name: &str) -> Value {
+    json!({"project": "default", "feature": name, "environment": "development"})
+}
+
+/// A successful check that took `ms`: `200 OK`.
+pub fn probe_up(ms: u64) -> ProbeResult {
+    ProbeResult::up(Duration::from_millis(ms), "200 OK").with_status_code(200)
+}
+
+/// A failed check that took `ms`: `503 Service Unavailable`.
+pub fn probe_down(ms: u64) -> ProbeResult {
+    ProbeResult::down(
+        Cause::StatusCode(503),
+        Duration::from_millis(ms),
+        "503 Service Unavailable",
+    )
+    .with_status_code(503)
+}
+
+/// Polls `check` every 50 ms until it holds (true) or `within` has passed (false); it is
+/// always asked at least once.
+pub async fn poll_until(within: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if check().await {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Polls `check` until it holds; fails the test, naming `what`, if `within` passes first.
+pub async fn wait_for(what: &str, within: Duration, check: impl AsyncFnMut() -> bool) {
+    assert!(
+        poll_until(within, check).await,
+        "timed out after {within:?} waiting for {what}"
+    );
+}
+
 pub async fn send(rb: reqwest::RequestBuilder) -> (StatusCode, Value) {
     let resp = rb.send().await.expect("request sent");
     let status = resp.status();
@@ -338,7 +655,12 @@ macro_rules! both_backends {
 
 #[cfg(test)]
 mod tests {
-    use super::with_database;
+    use super::{ADMIN, BEARER, with_database};
+
+    #[test]
+    fn bearer_is_the_admin_token() {
+        assert_eq!(BEARER, format!("Bearer {ADMIN}"));
+    }
 
     #[test]
     fn swaps_the_database_name_in_a_url() {

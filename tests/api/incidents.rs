@@ -3,8 +3,6 @@
 //! `up`, every transition is audited, `/api/v2/incidents` lists them, subscribers hear about
 //! them, and the database refuses a second open incident for one monitor.
 
-use std::time::Duration;
-
 use flagwatch::domain::Timestamp;
 use flagwatch::domain::event::{Actor, NewEvent};
 use flagwatch::domain::incident::{NewIncident, Status};
@@ -14,56 +12,25 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{TestApp, send};
+use crate::helpers::{TestApp, probe_down, probe_up, status_monitor};
 
-const BEARER: &str = "Bearer *:*.unleash-admin-api-token";
 const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
 fn at(secs: i64) -> Timestamp {
     Timestamp(T0 + secs * 1000)
 }
 
-fn up() -> ProbeResult {
-    ProbeResult::up(Duration::from_millis(12), "200 OK").with_status_code(200)
-}
-
-fn down_503() -> ProbeResult {
-    ProbeResult::down(
-        Cause::StatusCode(503),
-        Duration::from_millis(40),
-        "503 Service Unavailable",
-    )
-    .with_status_code(503)
-}
-
-async fn bs(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut rb = app.request(method, path, Some(BEARER));
-    if let Some(b) = body {
-        rb = rb.json(&b);
-    }
-    send(rb).await
-}
-
 async fn create_monitor(app: &TestApp, confirmation: i64, recovery: i64) -> i64 {
-    let (status, body) = bs(
-        app,
-        Method::POST,
-        "/api/v2/monitors",
-        Some(json!({
-            "monitor_type": "status",
-            "url": "https://api.example.com/health",
-            "pronounceable_name": "API health",
-            "confirmation_period": confirmation,
-            "recovery_period": recovery,
-        })),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["data"]["id"].as_str().unwrap().parse().unwrap()
+    let mut attributes = status_monitor("API health", "https://api.example.com/health");
+    attributes["confirmation_period"] = json!(confirmation);
+    attributes["recovery_period"] = json!(recovery);
+    app.create_monitor(attributes).await
 }
 
 async fn status_of(app: &TestApp, id: i64) -> String {
-    let (status, body) = bs(app, Method::GET, &format!("/api/v2/monitors/{id}"), None).await;
+    let (status, body) = app
+        .bearer(Method::GET, &format!("/api/v2/monitors/{id}"), None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["data"]["attributes"]["status"]
         .as_str()
@@ -72,10 +39,8 @@ async fn status_of(app: &TestApp, id: i64) -> String {
 }
 
 async fn feed(app: &TestApp, id: i64, result: ProbeResult, secs: i64) -> Option<(Status, Status)> {
-    app.service
-        .record_probe_result(id, &result, at(secs))
+    app.feed(id, result, at(secs).0)
         .await
-        .unwrap()
         .map(|c| (c.from, c.to))
 }
 
@@ -84,22 +49,31 @@ both_backends!(a_monitor_goes_down_and_recovers_with_one_incident, |app| {
     let mut changes = app.service.subscribe_status();
     use Status::*;
 
-    assert_eq!(feed(app, id, up(), 0).await, Some((Pending, Up)));
-    assert_eq!(feed(app, id, down_503(), 10).await, None, "confirming");
+    assert_eq!(feed(app, id, probe_up(12), 0).await, Some((Pending, Up)));
+    assert_eq!(feed(app, id, probe_down(40), 10).await, None, "confirming");
     assert_eq!(status_of(app, id).await, "up");
-    assert_eq!(feed(app, id, down_503(), 40).await, None);
-    assert_eq!(feed(app, id, down_503(), 70).await, Some((Up, Down)));
+    assert_eq!(feed(app, id, probe_down(40), 40).await, None);
+    assert_eq!(feed(app, id, probe_down(40), 70).await, Some((Up, Down)));
     assert_eq!(status_of(app, id).await, "down");
-    assert_eq!(feed(app, id, down_503(), 80).await, None);
-    assert_eq!(feed(app, id, up(), 90).await, Some((Down, Validating)));
+    assert_eq!(feed(app, id, probe_down(40), 80).await, None);
     assert_eq!(
-        feed(app, id, down_503(), 100).await,
+        feed(app, id, probe_up(12), 90).await,
+        Some((Down, Validating))
+    );
+    assert_eq!(
+        feed(app, id, probe_down(40), 100).await,
         Some((Validating, Down))
     );
-    assert_eq!(feed(app, id, up(), 110).await, Some((Down, Validating)));
-    assert_eq!(feed(app, id, up(), 120).await, None);
+    assert_eq!(
+        feed(app, id, probe_up(12), 110).await,
+        Some((Down, Validating))
+    );
+    assert_eq!(feed(app, id, probe_up(12), 120).await, None);
     assert_eq!(status_of(app, id).await, "validating");
-    assert_eq!(feed(app, id, up(), 140).await, Some((Validating, Up)));
+    assert_eq!(
+        feed(app, id, probe_up(12), 140).await,
+        Some((Validating, Up))
+    );
     assert_eq!(status_of(app, id).await, "up");
 
     // Subscribers heard every transition, in order, with the cause at down.
@@ -130,7 +104,7 @@ both_backends!(a_monitor_goes_down_and_recovers_with_one_incident, |app| {
     );
 
     // One incident, started when the monitor went down, resolved when it was up again.
-    let (status, body) = bs(app, Method::GET, "/api/v2/incidents", None).await;
+    let (status, body) = app.bearer(Method::GET, "/api/v2/incidents", None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let data = body["data"].as_array().unwrap();
     assert_eq!(data.len(), 1, "{body}");
@@ -154,13 +128,13 @@ both_backends!(a_monitor_goes_down_and_recovers_with_one_incident, |app| {
     assert_eq!(a["status"], "Resolved");
     assert!(body["pagination"]["first"].is_string(), "{body}");
 
-    let (status, one) = bs(
-        app,
-        Method::GET,
-        &format!("/api/v2/incidents/{incident_id}"),
-        None,
-    )
-    .await;
+    let (status, one) = app
+        .bearer(
+            Method::GET,
+            &format!("/api/v2/incidents/{incident_id}"),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{one}");
     assert_eq!(&one["data"], inc);
 
@@ -216,20 +190,22 @@ both_backends!(
         let id = create_monitor(app, 0, 0).await;
         use Status::*;
         assert_eq!(
-            feed(app, id, down_503(), 0).await,
+            feed(app, id, probe_down(40), 0).await,
             Some((Pending, Down)),
             "pending straight to down"
         );
         assert_eq!(
-            feed(app, id, up(), 5).await,
+            feed(app, id, probe_up(12), 5).await,
             Some((Down, Up)),
             "no recovery period"
         );
-        assert_eq!(feed(app, id, down_503(), 10).await, Some((Up, Down)));
+        assert_eq!(feed(app, id, probe_down(40), 10).await, Some((Up, Down)));
 
         // Two incidents; filters pick them apart.
         let list = |q: &'static str| async move {
-            let (status, body) = bs(app, Method::GET, &format!("/api/v2/incidents{q}"), None).await;
+            let (status, body) = app
+                .bearer(Method::GET, &format!("/api/v2/incidents{q}"), None)
+                .await;
             assert_eq!(status, StatusCode::OK, "{body}");
             body["data"].as_array().unwrap().clone()
         };
@@ -251,13 +227,13 @@ both_backends!(
             "newest first"
         );
         let other = create_monitor(app, 0, 0).await;
-        let (_, body) = bs(
-            app,
-            Method::GET,
-            &format!("/api/v2/incidents?monitor_id={other}"),
-            None,
-        )
-        .await;
+        let (_, body) = app
+            .bearer(
+                Method::GET,
+                &format!("/api/v2/incidents?monitor_id={other}"),
+                None,
+            )
+            .await;
         assert_eq!(body["data"], json!([]));
 
         // Bad queries and unknown ids.
@@ -267,10 +243,14 @@ both_backends!(
             "?monitor_id=x",
             "?from=2026-02-01&to=2026-01-01",
         ] {
-            let (status, body) = bs(app, Method::GET, &format!("/api/v2/incidents{q}"), None).await;
+            let (status, body) = app
+                .bearer(Method::GET, &format!("/api/v2/incidents{q}"), None)
+                .await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{q}: {body}");
         }
-        let (status, _) = bs(app, Method::GET, "/api/v2/incidents/999999", None).await;
+        let (status, _) = app
+            .bearer(Method::GET, "/api/v2/incidents/999999", None)
+            .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, _) = app
             .request(Method::GET, "/api/v2/incidents", None)
@@ -283,19 +263,19 @@ both_backends!(
         // Results for an unknown monitor are refused; a paused monitor ignores them.
         assert!(
             app.service
-                .record_probe_result(999_999, &up(), at(20))
+                .record_probe_result(999_999, &probe_up(12), at(20))
                 .await
                 .is_err()
         );
-        let (status, body) = bs(
-            app,
-            Method::PATCH,
-            &format!("/api/v2/monitors/{other}"),
-            Some(json!({"paused": true})),
-        )
-        .await;
+        let (status, body) = app
+            .bearer(
+                Method::PATCH,
+                &format!("/api/v2/monitors/{other}"),
+                Some(json!({"paused": true})),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(feed(app, other, down_503(), 30).await, None);
+        assert_eq!(feed(app, other, probe_down(40), 30).await, None);
         assert_eq!(status_of(app, other).await, "paused");
     }
 );

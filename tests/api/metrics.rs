@@ -77,17 +77,6 @@ fn metrics_body(app_name: &str, toggles: &Value) -> Value {
     json!({"appName": app_name, "instanceId": "i-1", "bucket": {"start": now, "stop": now, "toggles": toggles}})
 }
 
-async fn create_flag(app: &TestApp, name: &str) {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            "/api/admin/projects/default/features",
-            Some(json!({"name": name})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-}
-
 /// Waits out the last seconds of an hour, so counts posted by a test land in one hour bucket
 /// that is still "the last hour" when the test reads it.
 async fn not_at_the_turn_of_the_hour() {
@@ -160,7 +149,7 @@ both_backends!(recorded_sdk_registrations_and_metrics_are_accepted, |app| {
 
 both_backends!(counts_add_up_per_flag_and_environment, |app| {
     not_at_the_turn_of_the_hour().await;
-    create_flag(app, "metrics-flag").await;
+    app.create_flag("metrics-flag").await;
     let toggles = |yes: i64, no: i64, variants: Value| json!({"metrics-flag": {"yes": yes, "no": no, "variants": variants}, "unknown-flag": {"yes": 9, "no": 9}});
 
     // Arrange: two posts in development, one flush between them, one post in production.
@@ -306,7 +295,7 @@ fn assert_between(seen: Option<Timestamp>, from: Timestamp, to: Timestamp) {
 
 both_backends!(last_seen_is_when_an_sdk_last_reported_a_flag, |app| {
     not_at_the_turn_of_the_hour().await;
-    create_flag(app, "seen-flag").await;
+    app.create_flag("seen-flag").await;
     let feature = "/api/admin/projects/default/features/seen-flag";
     let get = |path: String| async move {
         let (status, body) = app.admin(Method::GET, &path, None).await;
@@ -423,7 +412,7 @@ both_backends!(last_seen_is_when_an_sdk_last_reported_a_flag, |app| {
 });
 
 both_backends!(applications_list_their_instances_and_sdk_versions, |app| {
-    create_flag(app, "seen-flag").await;
+    app.create_flag("seen-flag").await;
     let register = |instance: &str| {
         json!({"appName": "shop", "instanceId": instance, "sdkVersion": "unleash-client-go:4.1.0",
                "strategies": ["default", "flexibleRollout"], "started": 1_700_000_000, "interval": 15,
@@ -561,7 +550,7 @@ both_backends!(metrics_bodies_up_to_5_mib_are_accepted, |app| {
 });
 
 both_backends!(bad_reports_are_refused_and_record_nothing, |app| {
-    create_flag(app, "guarded").await;
+    app.create_flag("guarded").await;
     let now = Timestamp::now().to_rfc3339();
     let bad_metrics = [
         json!({"instanceId": "i", "bucket": {"start": now, "stop": now, "toggles": {"guarded": {"yes": 1, "no": 0}}}}),
@@ -630,7 +619,7 @@ both_backends!(bad_reports_are_refused_and_record_nothing, |app| {
 });
 
 both_backends!(metrics_do_not_move_the_configuration_revision, |app| {
-    create_flag(app, "steady").await;
+    app.create_flag("steady").await;
     let features = |etag: Option<String>| {
         let mut rb = app.request(Method::GET, "/api/client/features", Some(CLIENT_DEV));
         if let Some(e) = etag {
@@ -679,7 +668,7 @@ async fn check_shutdown_flush(backend: Backend) {
         return;
     };
     not_at_the_turn_of_the_hour().await;
-    create_flag(&app, "last-words").await;
+    app.create_flag("last-words").await;
     let register = json!({"appName": "leaving", "instanceId": "pod-1", "sdkVersion": "unleash-client-java:9.0.0"});
     assert_eq!(
         post(&app, "/api/client/register", CLIENT_PROD, &register)

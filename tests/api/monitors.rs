@@ -5,40 +5,22 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{ADMIN, CLIENT_DEV, TestApp, send};
-
-const BEARER: &str = "Bearer *:*.unleash-admin-api-token";
-
-async fn bs(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut rb = app.request(method, path, Some(BEARER));
-    if let Some(b) = body {
-        rb = rb.json(&b);
-    }
-    send(rb).await
-}
+use crate::helpers::{ADMIN, BEARER, CLIENT_DEV, TestApp, send};
 
 async fn create(app: &TestApp, body: Value) -> Value {
-    let (status, body) = bs(app, Method::POST, "/api/v2/monitors", Some(body)).await;
+    let (status, body) = app
+        .bearer(Method::POST, "/api/v2/monitors", Some(body))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     body["data"].clone()
 }
 
 async fn list_all(app: &TestApp) -> Vec<Value> {
-    let (status, body) = bs(app, Method::GET, "/api/v2/monitors?per_page=250", None).await;
+    let (status, body) = app
+        .bearer(Method::GET, "/api/v2/monitors?per_page=250", None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["data"].as_array().unwrap().clone()
-}
-
-async fn monitor_events(app: &TestApp) -> Vec<Value> {
-    let (status, body) = app.admin(Method::GET, "/api/admin/events", None).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["type"].as_str().unwrap_or("").starts_with("monitor-"))
-        .cloned()
-        .collect()
 }
 
 both_backends!(tutorial_commands_work_verbatim, |app| {
@@ -133,18 +115,18 @@ both_backends!(crud_with_partial_updates_and_events, |app| {
     );
 
     let path = format!("/api/v2/monitors/{id}");
-    let (status, got) = bs(app, Method::GET, &path, None).await;
+    let (status, got) = app.bearer(Method::GET, &path, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(got["data"], created);
 
     // PATCH changes only what is given.
-    let (status, patched) = bs(
-        app,
-        Method::PATCH,
-        &path,
-        Some(json!({"check_frequency": 1, "pronounceable_name": "Primary DB", "paused": true})),
-    )
-    .await;
+    let (status, patched) = app
+        .bearer(
+            Method::PATCH,
+            &path,
+            Some(json!({"check_frequency": 1, "pronounceable_name": "Primary DB", "paused": true})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{patched}");
     let p = &patched["data"]["attributes"];
     assert_eq!(p["check_frequency"], 1);
@@ -163,31 +145,31 @@ both_backends!(crud_with_partial_updates_and_events, |app| {
     ] {
         assert_eq!(p[unchanged], a[unchanged], "{unchanged} unchanged");
     }
-    let (_, got) = bs(app, Method::GET, &path, None).await;
+    let (_, got) = app.bearer(Method::GET, &path, None).await;
     assert_eq!(got["data"], patched["data"], "the update is stored");
 
     // Resuming makes it pending again; JSON:API-wrapped bodies are accepted too.
-    let (status, resumed) = bs(
-        app,
-        Method::PATCH,
-        &path,
-        Some(json!({"data": {"type": "monitor", "attributes": {"paused": false}}})),
-    )
-    .await;
+    let (status, resumed) = app
+        .bearer(
+            Method::PATCH,
+            &path,
+            Some(json!({"data": {"type": "monitor", "attributes": {"paused": false}}})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{resumed}");
     assert_eq!(resumed["data"]["attributes"]["status"], "pending");
     assert_eq!(resumed["data"]["attributes"]["paused_at"], Value::Null);
 
-    let (status, body) = bs(app, Method::DELETE, &path, None).await;
+    let (status, body) = app.bearer(Method::DELETE, &path, None).await;
     assert_eq!((status, body), (StatusCode::NO_CONTENT, Value::Null));
-    let (status, body) = bs(app, Method::GET, &path, None).await;
+    let (status, body) = app.bearer(Method::GET, &path, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
         body,
         json!({"errors": "Resource with provided ID was not found"})
     );
 
-    let events = monitor_events(app).await;
+    let events = app.events_of_type("monitor-").await;
     let types: Vec<_> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(
         types,
@@ -219,13 +201,13 @@ both_backends!(filters_and_pagination, |app| {
         )
         .await;
     }
-    let (status, body) = bs(
-        app,
-        Method::GET,
-        "/api/v2/monitors?url=https://s1.example.com",
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .bearer(
+            Method::GET,
+            "/api/v2/monitors?url=https://s1.example.com",
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let names: Vec<_> = body["data"]
         .as_array()
@@ -235,17 +217,19 @@ both_backends!(filters_and_pagination, |app| {
         .collect();
     assert_eq!(names, [json!("svc 1"), json!("svc 3")]);
 
-    let (_, body) = bs(
-        app,
-        Method::GET,
-        "/api/v2/monitors?pronounceable_name=svc%204",
-        None,
-    )
-    .await;
+    let (_, body) = app
+        .bearer(
+            Method::GET,
+            "/api/v2/monitors?pronounceable_name=svc%204",
+            None,
+        )
+        .await;
     assert_eq!(body["data"].as_array().unwrap().len(), 1);
     assert_eq!(body["data"][0]["attributes"]["pronounceable_name"], "svc 4");
 
-    let (_, body) = bs(app, Method::GET, "/api/v2/monitors?per_page=2&page=2", None).await;
+    let (_, body) = app
+        .bearer(Method::GET, "/api/v2/monitors?per_page=2&page=2", None)
+        .await;
     let names: Vec<_> = body["data"]
         .as_array()
         .unwrap()
@@ -271,11 +255,15 @@ both_backends!(filters_and_pagination, |app| {
         format!("{base}?page=3&per_page=2")
     );
 
-    let (_, body) = bs(app, Method::GET, "/api/v2/monitors?per_page=2&page=3", None).await;
+    let (_, body) = app
+        .bearer(Method::GET, "/api/v2/monitors?per_page=2&page=3", None)
+        .await;
     assert_eq!(body["data"].as_array().unwrap().len(), 1);
     assert_eq!(body["pagination"]["next"], Value::Null);
 
-    let (status, body) = bs(app, Method::GET, "/api/v2/monitors?page=0", None).await;
+    let (status, body) = app
+        .bearer(Method::GET, "/api/v2/monitors?page=0", None)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["errors"].is_string());
 });
@@ -287,7 +275,7 @@ both_backends!(invalid_input_is_422_and_changes_nothing, |app| {
     )
     .await;
     let before = list_all(app).await;
-    let events_before = monitor_events(app).await.len();
+    let events_before = app.events_of_type("monitor-").await.len();
 
     let cases = [
         (
@@ -346,7 +334,9 @@ both_backends!(invalid_input_is_422_and_changes_nothing, |app| {
         ),
     ];
     for (body, fields) in cases {
-        let (status, answer) = bs(app, Method::POST, "/api/v2/monitors", Some(body.clone())).await;
+        let (status, answer) = app
+            .bearer(Method::POST, "/api/v2/monitors", Some(body.clone()))
+            .await;
         assert_eq!(
             status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -367,23 +357,23 @@ both_backends!(invalid_input_is_422_and_changes_nothing, |app| {
 
     // An invalid PATCH leaves the monitor as it was.
     let path = format!("/api/v2/monitors/{}", kept["id"].as_str().unwrap());
-    let (status, answer) = bs(
-        app,
-        Method::PATCH,
-        &path,
-        Some(json!({"check_frequency": -5, "url": "x y"})),
-    )
-    .await;
+    let (status, answer) = app
+        .bearer(
+            Method::PATCH,
+            &path,
+            Some(json!({"check_frequency": -5, "url": "x y"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     assert!(answer["errors"]["check_frequency"].is_array() && answer["errors"]["url"].is_array());
     // Switching to tcp without a port or with an HTTP timeout in seconds is caught as a whole.
-    let (status, answer) = bs(
-        app,
-        Method::PATCH,
-        &path,
-        Some(json!({"monitor_type": "tcp", "url": "db"})),
-    )
-    .await;
+    let (status, answer) = app
+        .bearer(
+            Method::PATCH,
+            &path,
+            Some(json!({"monitor_type": "tcp", "url": "db"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     assert!(
         answer["errors"]["port"].is_array() && answer["errors"]["request_timeout"].is_array(),
@@ -401,20 +391,26 @@ both_backends!(invalid_input_is_422_and_changes_nothing, |app| {
     assert!(answer["errors"].is_string(), "{answer}");
 
     assert_eq!(list_all(app).await, before, "nothing stored changed");
-    assert_eq!(monitor_events(app).await.len(), events_before, "no events");
+    assert_eq!(
+        app.events_of_type("monitor-").await.len(),
+        events_before,
+        "no events"
+    );
 });
 
 both_backends!(unknown_ids_and_tokens, |app| {
     for path in ["/api/v2/monitors/999", "/api/v2/monitors/abc"] {
         for method in [Method::GET, Method::DELETE] {
-            let (status, body) = bs(app, method, path, None).await;
+            let (status, body) = app.bearer(method, path, None).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
             assert_eq!(
                 body,
                 json!({"errors": "Resource with provided ID was not found"})
             );
         }
-        let (status, _) = bs(app, Method::PATCH, path, Some(json!({"paused": true}))).await;
+        let (status, _) = app
+            .bearer(Method::PATCH, path, Some(json!({"paused": true})))
+            .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 
@@ -469,7 +465,9 @@ both_backends!(dns_record_type_is_validated_stored_and_returned, |app| {
         json!({"monitor_type": "status", "url": "https://e.com", "dns_record_type": "A"}),
     ];
     for body in bad {
-        let (status, answer) = bs(app, Method::POST, "/api/v2/monitors", Some(body.clone())).await;
+        let (status, answer) = app
+            .bearer(Method::POST, "/api/v2/monitors", Some(body.clone()))
+            .await;
         assert_eq!(
             status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -489,31 +487,31 @@ both_backends!(dns_record_type_is_validated_stored_and_returned, |app| {
         (&txt_path, json!({"dns_record_type": "PTR"})),
         (&http_path, json!({"dns_record_type": "MX"})),
     ] {
-        let (status, answer) = bs(app, Method::PATCH, path, Some(patch)).await;
+        let (status, answer) = app.bearer(Method::PATCH, path, Some(patch)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
         assert!(answer["errors"]["dns_record_type"].is_array(), "{answer}");
     }
     assert_eq!(list_all(app).await, before, "nothing stored changed");
 
     // PATCH changes it; turning the monitor into another type drops it.
-    let (status, answer) = bs(
-        app,
-        Method::PATCH,
-        &txt_path,
-        Some(json!({"dns_record_type": "mx"})),
-    )
-    .await;
+    let (status, answer) = app
+        .bearer(
+            Method::PATCH,
+            &txt_path,
+            Some(json!({"dns_record_type": "mx"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["data"]["attributes"]["dns_record_type"], "MX");
-    let (_, answer) = bs(app, Method::GET, &txt_path, None).await;
+    let (_, answer) = app.bearer(Method::GET, &txt_path, None).await;
     assert_eq!(answer["data"]["attributes"]["dns_record_type"], "MX");
-    let (status, answer) = bs(
-        app,
-        Method::PATCH,
-        &txt_path,
-        Some(json!({"monitor_type": "tcp", "url": "db.internal", "port": 5432})),
-    )
-    .await;
+    let (status, answer) = app
+        .bearer(
+            Method::PATCH,
+            &txt_path,
+            Some(json!({"monitor_type": "tcp", "url": "db.internal", "port": 5432})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert!(
         answer["data"]["attributes"]["dns_record_type"].is_null(),

@@ -21,7 +21,6 @@ use sha2::Sha256;
 use crate::both_backends;
 use crate::helpers::{ADMIN, Backend, TestApp, TestDb, send, standard_args};
 
-const BEARER: &str = "Bearer *:*.unleash-admin-api-token";
 const ROUTING_KEY: &str = "R0uting0Key0For0Tests0123456789a";
 const CHANNELS: &str = "/api/admin/notification-channels";
 
@@ -185,12 +184,6 @@ async fn respond(reply: Reply) -> Response {
 
 // ---- API helpers ---------------------------------------------------------------------------
 
-async fn create_channel(app: &TestApp, body: Value) -> Value {
-    let (status, answer) = app.admin(Method::POST, CHANNELS, Some(body)).await;
-    assert_eq!(status, StatusCode::CREATED, "{answer}");
-    answer
-}
-
 /// Queues a test notice; returns the delivery id.
 async fn send_test(app: &TestApp, channel: i64, body: Option<Value>) -> i64 {
     let (status, answer) = app
@@ -240,26 +233,6 @@ fn hmac_hex(secret: &str, body: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-async fn events_of(app: &TestApp, prefix: &str) -> Vec<Value> {
-    let (status, body) = app.admin(Method::GET, "/api/admin/events", None).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["type"].as_str().unwrap_or("").starts_with(prefix))
-        .cloned()
-        .collect()
-}
-
-async fn bs(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut rb = app.request(method, path, Some(BEARER));
-    if let Some(b) = body {
-        rb = rb.json(&b);
-    }
-    send(rb).await
-}
-
 // ---- the channel kinds -----------------------------------------------------------------------
 
 both_backends!(
@@ -268,11 +241,11 @@ both_backends!(
     |app| {
         let slack = Receiver::start(200).await;
         let hook = slack.url("/services/T000/B000/SlackPathSecret");
-        let created = create_channel(
-            app,
-            json!({"name": "ops-slack", "kind": "slack", "config": {"webhook_url": hook}}),
-        )
-        .await;
+        let created = app
+            .create_channel(
+                json!({"name": "ops-slack", "kind": "slack", "config": {"webhook_url": hook}}),
+            )
+            .await;
         assert_eq!(created["kind"], "slack");
         assert_eq!(
             created["config"]["webhook_url"],
@@ -324,7 +297,7 @@ both_backends!(
         );
 
         // The audit log has the channel, without its secret.
-        let events = events_of(app, "notification-channel-").await;
+        let events = app.events_of_type("notification-channel-").await;
         assert_eq!(events.len(), 1);
         assert_eq!(events[0]["type"], "notification-channel-created");
         assert_eq!(events[0]["createdBy"], "admin");
@@ -343,11 +316,9 @@ both_backends!(
         let receiver = Receiver::start(204).await;
 
         // No secret given: one is generated and shown this once.
-        let created = create_channel(
-        app,
-        json!({"name": "hook", "kind": "webhook", "config": {"url": receiver.url("/hooks/flagwatch")}}),
-    )
-    .await;
+        let created = app
+            .create_channel(json!({"name": "hook", "kind": "webhook", "config": {"url": receiver.url("/hooks/flagwatch")}}))
+            .await;
         let secret = created["config"]["secret"].as_str().unwrap().to_string();
         assert_eq!(secret.len(), 64, "{created}");
         assert_eq!(created["secret_generated"], true);
@@ -395,11 +366,9 @@ both_backends!(
 
         // A secret given is used, and never shown.
         let given = "a-shared-secret-of-some-length";
-        let other = create_channel(
-        app,
-        json!({"name": "hook2", "kind": "webhook", "config": {"url": receiver.url("/two"), "secret": given}}),
-    )
-    .await;
+        let other = app
+            .create_channel(json!({"name": "hook2", "kind": "webhook", "config": {"url": receiver.url("/two"), "secret": given}}))
+            .await;
         assert_eq!(other["config"]["secret"], "****ngth");
         assert!(other.get("secret_generated").is_none());
         let d = send_test(app, other["id"].as_i64().unwrap(), None).await;
@@ -417,12 +386,10 @@ both_backends!(
     args = fast_args(),
     |app| {
         let pd = Receiver::start(202).await;
-        let created = create_channel(
-            app,
-            json!({"name": "on-call", "kind": "pagerduty", "config": {
-            "routing_key": ROUTING_KEY, "events_url": pd.url("/v2/enqueue"), "severity": "error"}}),
-        )
-        .await;
+        let created = app
+            .create_channel(json!({"name": "on-call", "kind": "pagerduty", "config": {
+                "routing_key": ROUTING_KEY, "events_url": pd.url("/v2/enqueue"), "severity": "error"}}))
+            .await;
         assert_eq!(created["config"]["routing_key"], "****789a");
         assert_eq!(created["config"]["severity"], "error");
         let id = created["id"].as_i64().unwrap();
@@ -494,11 +461,9 @@ both_backends!(
     args = fast_args(),
     |app| {
         let receiver = Receiver::start(200).await;
-        let id = create_channel(
-        app,
-        json!({"name": "hook", "kind": "webhook", "config": {"url": receiver.url("/h"), "secret": "0123456789abcdef"}}),
-    )
-    .await["id"]
+        let id = app
+            .create_channel(json!({"name": "hook", "kind": "webhook", "config": {"url": receiver.url("/h"), "secret": "0123456789abcdef"}}))
+            .await["id"]
         .as_i64()
         .unwrap();
         receiver.script([Reply::Status(500), Reply::TooMany(1)]);
@@ -561,11 +526,9 @@ both_backends!(
     args = fast_args(),
     |app| {
         let receiver = Receiver::start(200).await;
-        let id = create_channel(
-        app,
-        json!({"name": "slow", "kind": "slack", "config": {"webhook_url": receiver.url("/services/x")}}),
-    )
-    .await["id"]
+        let id = app
+            .create_channel(json!({"name": "slow", "kind": "slack", "config": {"webhook_url": receiver.url("/services/x")}}))
+            .await["id"]
         .as_i64()
         .unwrap();
         receiver.script([Reply::Hang]);
@@ -588,11 +551,9 @@ both_backends!(
     args = fast_args(),
     |app| {
         let receiver = Receiver::start(200).await;
-        let id = create_channel(
-        app,
-        json!({"name": "s", "kind": "slack", "config": {"webhook_url": receiver.url("/services/y")}}),
-    )
-    .await["id"]
+        let id = app
+            .create_channel(json!({"name": "s", "kind": "slack", "config": {"webhook_url": receiver.url("/services/y")}}))
+            .await["id"]
         .as_i64()
         .unwrap();
 
@@ -635,11 +596,9 @@ both_backends!(
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap()
         };
-        let nowhere = create_channel(
-        app,
-        json!({"name": "nowhere", "kind": "webhook", "config": {"url": format!("http://{closed}/x")}}),
-    )
-    .await["id"]
+        let nowhere = app
+            .create_channel(json!({"name": "nowhere", "kind": "webhook", "config": {"url": format!("http://{closed}/x")}}))
+            .await["id"]
         .as_i64()
         .unwrap();
         let lost = send_test(app, nowhere, None).await;
@@ -683,14 +642,12 @@ both_backends!(
     args = fast_args(),
     |app| {
         let receiver = Receiver::start(202).await;
-        let created = create_channel(
-        app,
-        json!({"name": "pd", "kind": "pagerduty", "config": {"routing_key": ROUTING_KEY, "events_url": receiver.url("/e")}}),
-    )
-    .await;
+        let created = app
+            .create_channel(json!({"name": "pd", "kind": "pagerduty", "config": {"routing_key": ROUTING_KEY, "events_url": receiver.url("/e")}}))
+            .await;
         let id = created["id"].as_i64().unwrap();
         let before = app.admin(Method::GET, CHANNELS, None).await;
-        let events_before = events_of(app, "notification-channel-").await.len();
+        let events_before = app.events_of_type("notification-channel-").await.len();
 
         let url = receiver.url("/x");
         let bad = [
@@ -789,11 +746,11 @@ both_backends!(
             )
             .await;
         assert_eq!(status, StatusCode::CONFLICT, "{answer}");
-        let other = create_channel(
-            app,
-            json!({"name": "other", "kind": "slack", "config": {"webhook_url": url}}),
-        )
-        .await;
+        let other = app
+            .create_channel(
+                json!({"name": "other", "kind": "slack", "config": {"webhook_url": url}}),
+            )
+            .await;
         let other_id = other["id"].as_i64().unwrap();
         let (status, _) = app
             .admin(
@@ -893,7 +850,7 @@ both_backends!(
         // Nothing changed but the channel created and deleted on purpose.
         let after = app.admin(Method::GET, CHANNELS, None).await;
         assert_eq!(before, after);
-        let events_after = events_of(app, "notification-channel-").await;
+        let events_after = app.events_of_type("notification-channel-").await;
         assert_eq!(
             events_after.len(),
             events_before + 2,
@@ -918,11 +875,9 @@ both_backends!(
     args = fast_args(),
     |app| {
         let pd = Receiver::start(202).await;
-        let created = create_channel(
-        app,
-        json!({"name": "pd", "kind": "pagerduty", "config": {"routing_key": ROUTING_KEY, "events_url": pd.url("/e")}}),
-    )
-    .await;
+        let created = app
+            .create_channel(json!({"name": "pd", "kind": "pagerduty", "config": {"routing_key": ROUTING_KEY, "events_url": pd.url("/e")}}))
+            .await;
         let id = created["id"].as_i64().unwrap();
         let path = format!("{CHANNELS}/{id}");
 
@@ -972,7 +927,7 @@ both_backends!(
                 assert!(!text.contains(secret), "{secret} leaked: {text}");
             }
         }
-        let updates = events_of(app, "notification-channel-updated").await;
+        let updates = app.events_of_type("notification-channel-updated").await;
         assert_eq!(updates.len(), 4);
         assert_eq!(updates[0]["preData"]["kind"], "pagerduty");
         assert_eq!(updates[0]["data"]["kind"], "webhook");
@@ -986,11 +941,9 @@ both_backends!(
     args = fast_args(),
     |app| {
         let receiver = Receiver::start(200).await;
-        let channel = create_channel(
-            app,
-            json!({"name": "ops", "kind": "slack", "config": {"webhook_url": receiver.url("/s")}}),
-        )
-        .await["id"]
+        let channel = app
+            .create_channel(json!({"name": "ops", "kind": "slack", "config": {"webhook_url": receiver.url("/s")}}))
+            .await["id"]
             .as_i64()
             .unwrap();
 
@@ -1001,13 +954,13 @@ both_backends!(
             json!([true]),
             json!([0]),
         ] {
-            let (status, answer) = bs(
-            app,
-            Method::POST,
-            "/api/v2/monitors",
-            Some(json!({"monitor_type": "status", "url": "https://e.com", "notification_channels": channels})),
-        )
-        .await;
+            let (status, answer) = app
+                .bearer(
+                    Method::POST,
+                    "/api/v2/monitors",
+                    Some(json!({"monitor_type": "status", "url": "https://e.com", "notification_channels": channels})),
+                )
+                .await;
             assert_eq!(
                 status,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -1018,32 +971,32 @@ both_backends!(
                 "{answer}"
             );
         }
-        let (_, list) = bs(app, Method::GET, "/api/v2/monitors", None).await;
+        let (_, list) = app.bearer(Method::GET, "/api/v2/monitors", None).await;
         assert_eq!(list["data"], json!([]));
 
-        let (status, created) = bs(
-            app,
-            Method::POST,
-            "/api/v2/monitors",
-            Some(
-                json!({"monitor_type": "status", "url": "https://e.com", "pronounceable_name": "E",
-                    "notification_channels": [channel.to_string(), channel]}),
-            ),
-        )
-        .await;
+        let (status, created) = app
+            .bearer(
+                Method::POST,
+                "/api/v2/monitors",
+                Some(
+                    json!({"monitor_type": "status", "url": "https://e.com", "pronounceable_name": "E",
+                        "notification_channels": [channel.to_string(), channel]}),
+                ),
+            )
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         let monitor = created["data"]["id"].as_str().unwrap().to_string();
         assert_eq!(
             created["data"]["attributes"]["notification_channels"],
             json!([channel])
         );
-        let plain = bs(
-            app,
-            Method::POST,
-            "/api/v2/monitors",
-            Some(json!({"monitor_type": "status", "url": "https://f.com"})),
-        )
-        .await;
+        let plain = app
+            .bearer(
+                Method::POST,
+                "/api/v2/monitors",
+                Some(json!({"monitor_type": "status", "url": "https://f.com"})),
+            )
+            .await;
         assert_eq!(
             plain.1["data"]["attributes"]["notification_channels"],
             json!([])
@@ -1061,26 +1014,26 @@ both_backends!(
 
         // PATCH: unknown refused (unchanged), then cleared; now the channel can go.
         let path = format!("/api/v2/monitors/{monitor}");
-        let (status, _) = bs(
-            app,
-            Method::PATCH,
-            &path,
-            Some(json!({"notification_channels": [424_242]})),
-        )
-        .await;
+        let (status, _) = app
+            .bearer(
+                Method::PATCH,
+                &path,
+                Some(json!({"notification_channels": [424_242]})),
+            )
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        let (_, got) = bs(app, Method::GET, &path, None).await;
+        let (_, got) = app.bearer(Method::GET, &path, None).await;
         assert_eq!(
             got["data"]["attributes"]["notification_channels"],
             json!([channel])
         );
-        let (status, got) = bs(
-            app,
-            Method::PATCH,
-            &path,
-            Some(json!({"notification_channels": []})),
-        )
-        .await;
+        let (status, got) = app
+            .bearer(
+                Method::PATCH,
+                &path,
+                Some(json!({"notification_channels": []})),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{got}");
         assert_eq!(
             got["data"]["attributes"]["notification_channels"],
@@ -1103,28 +1056,28 @@ both_backends!(
 
         let pd = Receiver::start(202).await;
         let hook = Receiver::start(200).await;
-        let pd_channel = create_channel(
-        app,
-        json!({"name": "pd", "kind": "pagerduty", "config": {"routing_key": ROUTING_KEY, "events_url": pd.url("/e")}}),
-    )
-    .await["id"]
+        let pd_channel = app
+            .create_channel(json!({"name": "pd", "kind": "pagerduty", "config": {"routing_key": ROUTING_KEY, "events_url": pd.url("/e")}}))
+            .await["id"]
         .as_i64()
         .unwrap();
-        let hook_channel = create_channel(
-            app,
-            json!({"name": "hook", "kind": "webhook", "config": {"url": hook.url("/h")}}),
-        )
-        .await["id"]
+        let hook_channel = app
+            .create_channel(
+                json!({"name": "hook", "kind": "webhook", "config": {"url": hook.url("/h")}}),
+            )
+            .await["id"]
             .as_i64()
             .unwrap();
-        let (status, created) = bs(
-        app,
-        Method::POST,
-        "/api/v2/monitors",
-        Some(json!({"monitor_type": "status", "url": "https://api.example.com/health",
-                    "pronounceable_name": "API", "notification_channels": [pd_channel, hook_channel]})),
-    )
-    .await;
+        let (status, created) = app
+            .bearer(
+                Method::POST,
+                "/api/v2/monitors",
+                Some(
+                    json!({"monitor_type": "status", "url": "https://api.example.com/health",
+                        "pronounceable_name": "API", "notification_channels": [pd_channel, hook_channel]}),
+                ),
+            )
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         let monitor: i64 = created["data"]["id"].as_str().unwrap().parse().unwrap();
 
@@ -1219,11 +1172,11 @@ async fn unsent_deliveries_survive_a_restart(backend: Backend) {
     );
     let app = TestApp::spawn_on(db, &args).await;
     let receiver = Receiver::start(200).await;
-    let id = create_channel(
-        &app,
-        json!({"name": "hook", "kind": "webhook", "config": {"url": receiver.url("/h")}}),
-    )
-    .await["id"]
+    let id = app
+        .create_channel(
+            json!({"name": "hook", "kind": "webhook", "config": {"url": receiver.url("/h")}}),
+        )
+        .await["id"]
         .as_i64()
         .unwrap();
     receiver.script([Reply::Hang]);
@@ -1268,35 +1221,17 @@ async fn unsent_deliveries_survive_a_restart_postgres() {
 /// under a lease by one of them and sent once.
 #[tokio::test]
 async fn replicas_send_each_delivery_once() {
-    let Some(TestDb::Postgres {
-        admin_url,
-        name,
-        url,
-    }) = TestDb::create(Backend::Postgres).await
-    else {
+    let Some(mut dbs) = TestDb::shared_postgres(2).await else {
         return;
     };
-    let second = TestDb::Postgres {
-        admin_url: admin_url.clone(),
-        name: name.clone(),
-        url: url.clone(),
-    };
-    let a = TestApp::spawn_on(
-        TestDb::Postgres {
-            admin_url,
-            name,
-            url,
-        },
-        &fast_args(),
-    )
-    .await;
-    let b = TestApp::spawn_on(second, &fast_args()).await;
+    let a = TestApp::spawn_on(dbs.remove(0), &fast_args()).await;
+    let b = TestApp::spawn_on(dbs.remove(0), &fast_args()).await;
     let receiver = Receiver::start(200).await;
-    let id = create_channel(
-        &a,
-        json!({"name": "hook", "kind": "webhook", "config": {"url": receiver.url("/h")}}),
-    )
-    .await["id"]
+    let id = a
+        .create_channel(
+            json!({"name": "hook", "kind": "webhook", "config": {"url": receiver.url("/h")}}),
+        )
+        .await["id"]
         .as_i64()
         .unwrap();
     const N: usize = 30;

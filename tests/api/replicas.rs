@@ -4,34 +4,11 @@
 //!
 //! PostgreSQL only; without `TEST_DATABASE_URL` these tests return early.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::helpers::{Backend, CLIENT_DEV, TestApp, TestDb, send, standard_args};
-
-/// A fresh PostgreSQL database and a handle on it for each of `n` servers; only the first
-/// server's [`TestApp::stop`] drops it.
-async fn shared_database(n: usize) -> Option<Vec<TestDb>> {
-    let Some(TestDb::Postgres {
-        admin_url,
-        name,
-        url,
-    }) = TestDb::create(Backend::Postgres).await
-    else {
-        return None; // PostgreSQL not configured; the harness has said so
-    };
-    Some(
-        (0..n)
-            .map(|_| TestDb::Postgres {
-                admin_url: admin_url.clone(),
-                name: name.clone(),
-                url: url.clone(),
-            })
-            .collect(),
-    )
-}
+use crate::helpers::{TestApp, TestDb, poll_until, standard_args};
 
 fn args(extra: &[&str]) -> Vec<String> {
     let mut args = standard_args();
@@ -39,22 +16,8 @@ fn args(extra: &[&str]) -> Vec<String> {
     args
 }
 
-async fn create_flag(app: &TestApp, name: &str) {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            "/api/admin/projects/default/features",
-            Some(json!({"name": name})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-}
-
 async fn flag_names(app: &TestApp) -> Vec<String> {
-    let (status, body) =
-        send(app.request(Method::GET, "/api/client/features", Some(CLIENT_DEV))).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["features"]
+    app.client_features().await["features"]
         .as_array()
         .unwrap()
         .iter()
@@ -64,16 +27,10 @@ async fn flag_names(app: &TestApp) -> Vec<String> {
 
 /// Polls `app`'s client API until it lists `flag`; returns false if `within` passes first.
 async fn sees_flag(app: &TestApp, flag: &str, within: Duration) -> bool {
-    let deadline = Instant::now() + within;
-    loop {
-        if flag_names(app).await.iter().any(|n| n == flag) {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    poll_until(within, async || {
+        flag_names(app).await.iter().any(|n| n == flag)
+    })
+    .await
 }
 
 /// Reads `/api/client/streaming` until an `unleash-updated` message names `flag`.
@@ -106,24 +63,18 @@ async fn streamed_update_names(resp: &mut reqwest::Response, flag: &str, within:
 
 #[tokio::test]
 async fn a_write_through_one_replica_reaches_another_at_once() {
-    let Some(mut dbs) = shared_database(2).await else {
+    let Some(mut dbs) = TestDb::shared_postgres(2).await else {
         return;
     };
     let a = TestApp::spawn_on(dbs.remove(0), &standard_args()).await;
     // B polls once a minute: only a notification explains seeing the change within a second.
     let b = TestApp::spawn_on(dbs.remove(0), &args(&["--snapshot-refresh-ms", "60000"])).await;
-    let mut stream = b
-        .request(Method::GET, "/api/client/streaming", Some(CLIENT_DEV))
-        .header("Unleash-Client-Spec", "5.2.0")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stream.status(), StatusCode::OK);
+    let mut stream = b.sdk_get("/api/client/streaming").await;
     // The listener connects lazily; give it a moment so the first write is not the one
     // that races its LISTEN.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    create_flag(&a, "from-a").await;
+    a.create_flag("from-a").await;
 
     assert!(
         sees_flag(&b, "from-a", Duration::from_secs(1)).await,
@@ -135,7 +86,7 @@ async fn a_write_through_one_replica_reaches_another_at_once() {
         "B's stream did not announce A's write"
     );
     // And the other way round.
-    create_flag(&b, "from-b").await;
+    b.create_flag("from-b").await;
     assert!(sees_flag(&a, "from-b", Duration::from_secs(1)).await);
     drop(stream);
     b.stop_keeping_db().await;
@@ -144,7 +95,7 @@ async fn a_write_through_one_replica_reaches_another_at_once() {
 
 #[tokio::test]
 async fn with_listening_off_replicas_still_catch_up_by_polling() {
-    let Some(mut dbs) = shared_database(3).await else {
+    let Some(mut dbs) = TestDb::shared_postgres(3).await else {
         return;
     };
     let a = TestApp::spawn_on(dbs.remove(0), &standard_args()).await;
@@ -161,7 +112,7 @@ async fn with_listening_off_replicas_still_catch_up_by_polling() {
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    create_flag(&a, "polled").await;
+    a.create_flag("polled").await;
 
     assert!(
         sees_flag(&polling, "polled", Duration::from_secs(5)).await,

@@ -7,30 +7,21 @@
 
 use std::time::Duration;
 
-use flagwatch::domain::Timestamp;
 use flagwatch::domain::event::{Actor, NewEvent, kind};
-use flagwatch::domain::probe::{Cause, ProbeResult};
 use reqwest::header::{ETAG, IF_NONE_MATCH};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Connection;
 
 use crate::both_backends;
-use crate::helpers::{Backend, CLIENT_DEV, TestApp, TestDb, send, standard_args};
+use crate::helpers::{
+    Backend, CLIENT_DEV, TestApp, TestDb, probe_down, probe_up, standard_args, status_monitor,
+};
 
-const BEARER: &str = "Bearer *:*.unleash-admin-api-token";
 const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
 /// How long a stream or replica gets to show something it should not.
 const QUIET: Duration = Duration::from_millis(500);
-
-async fn bs(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut rb = app.request(method, path, Some(BEARER));
-    if let Some(b) = body {
-        rb = rb.json(&b);
-    }
-    send(rb).await
-}
 
 async fn admin_ok(app: &TestApp, method: Method, path: &str, body: Value) -> Value {
     let (status, body) = app.admin(method, path, Some(body)).await;
@@ -40,13 +31,7 @@ async fn admin_ok(app: &TestApp, method: Method, path: &str, body: Value) -> Val
 
 /// The client features ETag for the development token, segments by id.
 async fn etag(app: &TestApp) -> String {
-    let resp = app
-        .request(Method::GET, "/api/client/features", Some(CLIENT_DEV))
-        .header("Unleash-Client-Spec", "5.2.0")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = app.sdk_get("/api/client/features").await;
     resp.headers()[ETAG].to_str().unwrap().to_string()
 }
 
@@ -62,16 +47,9 @@ async fn still_matches(app: &TestApp, etag: &str) -> bool {
     resp.status() == StatusCode::NOT_MODIFIED
 }
 
-/// The event log, newest first.
-async fn events(app: &TestApp) -> Vec<Value> {
-    let (status, body) = app.admin(Method::GET, "/api/admin/events", None).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["events"].as_array().unwrap().clone()
-}
-
 /// The newest event's id, and the newest id of an event about a flag or a segment.
 async fn newest_ids(app: &TestApp) -> (i64, i64) {
-    let events = events(app).await;
+    let events = app.events().await;
     let id = |e: &Value| e["id"].as_i64().unwrap();
     let newest = events.first().map(id).unwrap_or(0);
     let moving = events
@@ -112,60 +90,32 @@ async fn flag_with_segment(app: &TestApp) -> i64 {
     id
 }
 
-fn up() -> ProbeResult {
-    ProbeResult::up(Duration::from_millis(12), "200 OK").with_status_code(200)
-}
-
-fn down() -> ProbeResult {
-    ProbeResult::down(
-        Cause::StatusCode(503),
-        Duration::from_millis(40),
-        "503 Service Unavailable",
-    )
-    .with_status_code(503)
-}
-
 /// Everything audited that SDKs do not see: a monitor created and updated, going up, down (an
 /// incident opens) and up again (it resolves); a heartbeat; a project; an API token. Checks
 /// each of them left its events.
 async fn changes_sdks_do_not_see(app: &TestApp, name: &str) {
-    let (status, body) = bs(
-        app,
-        Method::POST,
-        "/api/v2/monitors",
-        Some(json!({
-            "monitor_type": "status",
-            "url": "https://api.example.com/health",
-            "pronounceable_name": name,
-            "confirmation_period": 0,
-            "recovery_period": 0,
-        })),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let monitor: i64 = body["data"]["id"].as_str().unwrap().parse().unwrap();
-    let (status, body) = bs(
-        app,
-        Method::PATCH,
-        &format!("/api/v2/monitors/{monitor}"),
-        Some(json!({"pronounceable_name": format!("{name} (renamed)")})),
-    )
-    .await;
+    let monitor = app
+        .create_monitor(status_monitor(name, "https://api.example.com/health"))
+        .await;
+    let (status, body) = app
+        .bearer(
+            Method::PATCH,
+            &format!("/api/v2/monitors/{monitor}"),
+            Some(json!({"pronounceable_name": format!("{name} (renamed)")})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    for (secs, result) in [(0, up()), (10, down()), (20, up()), (30, up()), (40, up())] {
-        app.service
-            .record_probe_result(monitor, &result, Timestamp(T0 + secs * 1000))
-            .await
-            .unwrap();
+    for (secs, result) in [
+        (0, probe_up(12)),
+        (10, probe_down(40)),
+        (20, probe_up(12)),
+        (30, probe_up(12)),
+        (40, probe_up(12)),
+    ] {
+        app.feed(monitor, result, T0 + secs * 1000).await;
     }
-    let (status, body) = bs(
-        app,
-        Method::POST,
-        "/api/v2/heartbeats",
-        Some(json!({"name": format!("{name} backup"), "period": 86400, "grace": 3600})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    app.create_heartbeat(json!({"name": format!("{name} backup"), "period": 86400, "grace": 3600}))
+        .await;
     admin_ok(
         app,
         Method::POST,
@@ -182,7 +132,8 @@ async fn changes_sdks_do_not_see(app: &TestApp, name: &str) {
     )
     .await;
 
-    let written: Vec<String> = events(app)
+    let written: Vec<String> = app
+        .events()
         .await
         .iter()
         .map(|e| e["type"].as_str().unwrap().to_string())
@@ -221,13 +172,7 @@ struct Stream {
 impl Stream {
     /// Connects and returns the stream with its `unleash-connected` message.
     async fn open(app: &TestApp) -> (Self, Sse) {
-        let resp = app
-            .request(Method::GET, "/api/client/streaming", Some(CLIENT_DEV))
-            .header("Unleash-Client-Spec", "5.2.0")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
+        let resp = app.sdk_get("/api/client/streaming").await;
         let mut stream = Self {
             resp,
             buf: String::new(),
@@ -529,31 +474,14 @@ async fn revision_uses_the_partial_index_on_postgres() {
 /// (which polls only once a minute) at once.
 #[tokio::test]
 async fn a_replica_follows_flag_changes_and_hears_nothing_of_monitors() {
-    let Some(TestDb::Postgres {
-        admin_url,
-        name,
-        url,
-    }) = TestDb::create(Backend::Postgres).await
-    else {
+    let Some(mut dbs) = TestDb::shared_postgres(2).await else {
         return; // PostgreSQL not configured; the harness has said so
     };
-    let twin = TestDb::Postgres {
-        admin_url: admin_url.clone(),
-        name: name.clone(),
-        url: url.clone(),
-    };
-    let a = TestApp::spawn_on(
-        TestDb::Postgres {
-            admin_url,
-            name,
-            url: url.clone(),
-        },
-        &standard_args(),
-    )
-    .await;
+    let url = dbs[0].url().to_string();
+    let a = TestApp::spawn_on(dbs.remove(0), &standard_args()).await;
     let mut args = standard_args();
     args.extend(["--snapshot-refresh-ms".to_string(), "60000".to_string()]);
-    let b = TestApp::spawn_on(twin, &args).await;
+    let b = TestApp::spawn_on(dbs.remove(0), &args).await;
 
     let mut announcements = sqlx::postgres::PgListener::connect(&url).await.unwrap();
     announcements.listen("flagwatch_revision").await.unwrap();

@@ -3,57 +3,21 @@
 //! `/api/v2/monitors/{id}/response-times`, and pruned after the retention window; the SLA report
 //! `/api/v2/monitors/{id}/sla` sums incident durations clipped to the window.
 
-use std::time::Duration;
-
 use flagwatch::domain::Timestamp;
-use flagwatch::domain::probe::{Cause, ProbeResult};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{TestApp, send};
+use crate::helpers::{TestApp, probe_down, probe_up, status_monitor};
 
-const BEARER: &str = "Bearer *:*.unleash-admin-api-token";
 const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
-fn up(ms: u64) -> ProbeResult {
-    ProbeResult::up(Duration::from_millis(ms), "200 OK").with_status_code(200)
-}
-
-fn down(ms: u64) -> ProbeResult {
-    ProbeResult::down(
-        Cause::StatusCode(503),
-        Duration::from_millis(ms),
-        "503 Service Unavailable",
-    )
-    .with_status_code(503)
-}
-
-async fn get(app: &TestApp, path: &str) -> (StatusCode, Value) {
-    send(app.request(Method::GET, path, Some(BEARER))).await
-}
-
-/// A monitor that goes down at the first failure and up at the first success.
 async fn create_monitor(app: &TestApp) -> i64 {
-    let rb = app
-        .request(Method::POST, "/api/v2/monitors", Some(BEARER))
-        .json(&json!({
-            "monitor_type": "status",
-            "url": "https://api.example.com/health",
-            "pronounceable_name": "API health",
-            "confirmation_period": 0,
-            "recovery_period": 0,
-        }));
-    let (status, body) = send(rb).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["data"]["id"].as_str().unwrap().parse().unwrap()
-}
-
-async fn feed(app: &TestApp, id: i64, result: ProbeResult, at: i64) {
-    app.service
-        .record_probe_result(id, &result, Timestamp(at))
-        .await
-        .unwrap();
+    app.create_monitor(status_monitor(
+        "API health",
+        "https://api.example.com/health",
+    ))
+    .await
 }
 
 async fn raw_count(app: &TestApp, id: i64) -> i64 {
@@ -62,7 +26,13 @@ async fn raw_count(app: &TestApp, id: i64) -> i64 {
 }
 
 async fn response_times(app: &TestApp, id: i64) -> Vec<Value> {
-    let (status, body) = get(app, &format!("/api/v2/monitors/{id}/response-times")).await;
+    let (status, body) = app
+        .bearer(
+            Method::GET,
+            &format!("/api/v2/monitors/{id}/response-times"),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["id"], id.to_string());
     assert_eq!(body["data"]["type"], "monitor_response_times");
@@ -73,7 +43,13 @@ async fn response_times(app: &TestApp, id: i64) -> Vec<Value> {
 }
 
 async fn sla(app: &TestApp, id: i64, query: &str) -> Value {
-    let (status, body) = get(app, &format!("/api/v2/monitors/{id}/sla?{query}")).await;
+    let (status, body) = app
+        .bearer(
+            Method::GET,
+            &format!("/api/v2/monitors/{id}/sla?{query}"),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["id"], id.to_string());
     assert_eq!(body["data"]["type"], "monitor_sla");
@@ -86,12 +62,12 @@ both_backends!(results_are_batched_rolled_up_and_pruned, |app| {
     let minute = now - now.rem_euclid(60_000) - 10 * 60_000;
     let day = 86_400_000;
 
-    feed(app, id, up(100), now - 8 * day).await; // past the retention window
-    feed(app, id, up(100), now - 2 * day).await; // kept, but older than 24 h
-    feed(app, id, up(12), minute + 1_000).await;
-    feed(app, id, down(40), minute + 20_000).await;
-    feed(app, id, up(30), minute + 61_000).await;
-    feed(app, id, up(50), minute + 119_000).await;
+    app.feed(id, probe_up(100), now - 8 * day).await; // past the retention window
+    app.feed(id, probe_up(100), now - 2 * day).await; // kept, but older than 24 h
+    app.feed(id, probe_up(12), minute + 1_000).await;
+    app.feed(id, probe_down(40), minute + 20_000).await;
+    app.feed(id, probe_up(30), minute + 61_000).await;
+    app.feed(id, probe_up(50), minute + 119_000).await;
 
     // Nothing is written until the batch is flushed.
     assert_eq!(raw_count(app, id).await, 0);
@@ -110,8 +86,8 @@ both_backends!(results_are_batched_rolled_up_and_pruned, |app| {
     );
 
     // A second batch for the same minute adds to its roll-up.
-    feed(app, id, up(60), minute + 150_000).await;
-    feed(app, id, up(10), minute + 30_000).await;
+    app.feed(id, probe_up(60), minute + 150_000).await;
+    app.feed(id, probe_up(10), minute + 30_000).await;
     assert_eq!(app.service.flush_probe_results().await.unwrap(), 2);
     let points = response_times(app, id).await;
     assert_eq!(points.len(), 3, "{points:?}");
@@ -133,7 +109,9 @@ both_backends!(results_are_batched_rolled_up_and_pruned, |app| {
         .unwrap();
     assert_eq!(raw_count(app, id).await, 6);
 
-    let (status, _) = get(app, "/api/v2/monitors/999999/response-times").await;
+    let (status, _) = app
+        .bearer(Method::GET, "/api/v2/monitors/999999/response-times", None)
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 });
 
@@ -141,13 +119,13 @@ both_backends!(sla_sums_incidents_clipped_to_the_window, |app| {
     let id = create_monitor(app).await;
     let s = |secs: i64| T0 + secs * 1000;
     // Jan 1: up, down 02:00–02:05 (300 s), down again from 23:55 until Jan 2 00:10.
-    feed(app, id, up(10), s(3_600)).await;
-    feed(app, id, down(10), s(7_200)).await;
-    feed(app, id, up(10), s(7_500)).await;
-    feed(app, id, down(10), s(86_100)).await;
-    feed(app, id, up(10), s(87_000)).await;
+    app.feed(id, probe_up(10), s(3_600)).await;
+    app.feed(id, probe_down(10), s(7_200)).await;
+    app.feed(id, probe_up(10), s(7_500)).await;
+    app.feed(id, probe_down(10), s(86_100)).await;
+    app.feed(id, probe_up(10), s(87_000)).await;
     // Jan 4: down from midnight and never back up.
-    feed(app, id, down(10), s(3 * 86_400)).await;
+    app.feed(id, probe_down(10), s(3 * 86_400)).await;
 
     let jan1 = sla(app, id, "from=2026-01-01&to=2026-01-01").await;
     assert_eq!(
@@ -190,14 +168,22 @@ both_backends!(sla_sums_incidents_clipped_to_the_window, |app| {
         "from=yesterday",
         "from=2026-01-02&to=2026-01-01",
     ] {
-        let (status, body) = get(app, &format!("/api/v2/monitors/{id}/sla?{bad}")).await;
+        let (status, body) = app
+            .bearer(
+                Method::GET,
+                &format!("/api/v2/monitors/{id}/sla?{bad}"),
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
         assert!(body["errors"].is_string(), "{body}");
     }
-    let (status, _) = get(
-        app,
-        "/api/v2/monitors/999999/sla?from=2026-01-01&to=2026-01-01",
-    )
-    .await;
+    let (status, _) = app
+        .bearer(
+            Method::GET,
+            "/api/v2/monitors/999999/sla?from=2026-01-01&to=2026-01-01",
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 });

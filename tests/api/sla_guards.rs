@@ -3,17 +3,17 @@
 //! with explicit timestamps and evaluations run at explicit times, so every window is exact;
 //! one test leaves it to the server's own evaluation loop.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use flagwatch::domain::Timestamp;
-use flagwatch::domain::probe::{Cause, ProbeResult};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{CLIENT_DEV, TestApp, send, standard_args};
+use crate::helpers::{
+    TestApp, guarded_flag, probe_down, probe_up, standard_args, status_monitor, wait_for,
+};
 
-const BEARER: &str = "Bearer *:*.unleash-admin-api-token";
 const MINUTE: i64 = 60_000;
 
 /// Test servers whose own evaluation loop stays out of the way (once an hour).
@@ -29,40 +29,12 @@ fn looping_args() -> Vec<String> {
     args
 }
 
-fn up(ms: u64) -> ProbeResult {
-    ProbeResult::up(Duration::from_millis(ms), "200 OK").with_status_code(200)
-}
-
-fn down() -> ProbeResult {
-    ProbeResult::down(
-        Cause::StatusCode(503),
-        Duration::from_millis(20),
-        "503 Service Unavailable",
-    )
-    .with_status_code(503)
-}
-
 async fn create_monitor(app: &TestApp) -> i64 {
-    let (status, body) = send(
-        app.request(Method::POST, "/api/v2/monitors", Some(BEARER))
-            .json(&json!({
-                "monitor_type": "status",
-                "url": "https://checkout.example.com/health",
-                "pronounceable_name": "checkout-api",
-                "confirmation_period": 0,
-                "recovery_period": 0,
-            })),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["data"]["id"].as_str().unwrap().parse().unwrap()
-}
-
-async fn feed(app: &TestApp, id: i64, result: ProbeResult, at: i64) {
-    app.service
-        .record_probe_result(id, &result, Timestamp(at))
-        .await
-        .unwrap();
+    app.create_monitor(status_monitor(
+        "checkout-api",
+        "https://checkout.example.com/health",
+    ))
+    .await
 }
 
 async fn evaluate(app: &TestApp, at: i64) {
@@ -71,51 +43,6 @@ async fn evaluate(app: &TestApp, at: i64) {
         .evaluate_sla_guards(Timestamp(at))
         .await
         .unwrap();
-}
-
-async fn create_flag(app: &TestApp, name: &str) {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            "/api/admin/projects/default/features",
-            Some(json!({"name": name})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-}
-
-async fn toggle(app: &TestApp, name: &str, on: bool) {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            &format!(
-                "/api/admin/projects/default/features/{name}/environments/development/{}",
-                if on { "on" } else { "off" }
-            ),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-}
-
-async fn sdk_enabled(app: &TestApp, name: &str) -> bool {
-    let (_, body) = send(app.request(Method::GET, "/api/client/features", Some(CLIENT_DEV))).await;
-    body["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == name)
-        .unwrap_or_else(|| panic!("{name} is served: {body}"))["enabled"]
-        .as_bool()
-        .unwrap()
-}
-
-async fn create_guard(app: &TestApp, body: Value) -> i64 {
-    let (status, body) = app
-        .admin(Method::POST, "/api/admin/guards", Some(body))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["id"].as_i64().unwrap()
 }
 
 async fn guard(app: &TestApp, id: i64) -> Value {
@@ -132,31 +59,31 @@ both_backends!(
     |app| {
         // The target is read from the event log: the flags a person switched on in development
         // within the last 24 hours.
-        create_flag(app, "risky").await;
-        create_flag(app, "fresh").await;
-        create_flag(app, "never-on").await;
-        toggle(app, "risky", true).await;
+        app.create_flag("risky").await;
+        app.create_flag("fresh").await;
+        app.create_flag("never-on").await;
+        app.switch("risky", true).await;
         let monitor = create_monitor(app).await;
-        let id = create_guard(
-        app,
-        json!({
-            "name": "auto-rollback",
-            "signal": {"sla": {"monitor_id": monitor.to_string(), "window_minutes": 60, "availability_min": 99.5}},
-            "flags": {"recently_enabled_hours": 24, "environment": "development"},
-            "on_recovery": "re_enable",
-        }),
-    )
-    .await;
+        let id = app
+            .create_guard(json!({
+                "name": "auto-rollback",
+                "signal": {"sla": {"monitor_id": monitor.to_string(), "window_minutes": 60, "availability_min": 99.5}},
+                "flags": {"recently_enabled_hours": 24, "environment": "development"},
+                "on_recovery": "re_enable",
+            }))
+            .await["id"]
+            .as_i64()
+            .unwrap();
         let now = Timestamp::now().millis();
 
         // Healthy: nothing happens.
-        feed(app, monitor, up(100), now - 30 * MINUTE).await;
+        app.feed(monitor, probe_up(100), now - 30 * MINUTE).await;
         evaluate(app, now - 29 * MINUTE).await;
         assert_eq!(guard(app, id).await["state"], "armed");
-        assert!(sdk_enabled(app, "risky").await);
+        assert!(app.sdk_enabled("risky").await);
 
         // Down for five minutes of the last hour: 91.7 % < 99.5 %.
-        feed(app, monitor, down(), now - 5 * MINUTE).await;
+        app.feed(monitor, probe_down(20), now - 5 * MINUTE).await;
         evaluate(app, now).await;
         let g = guard(app, id).await;
         assert_eq!(g["state"], "tripped", "{g}");
@@ -167,7 +94,7 @@ both_backends!(
                 .contains("availability 91.67% < 99.5%"),
             "{g}"
         );
-        assert!(!sdk_enabled(app, "risky").await);
+        assert!(!app.sdk_enabled("risky").await);
         let (_, events) = app
             .admin(Method::GET, "/api/admin/events/risky", None)
             .await;
@@ -176,26 +103,26 @@ both_backends!(
 
         // During the breach a person switches `risky` back on and someone switches `fresh` on:
         // the next evaluation leaves the person's decision alone and rolls `fresh` back.
-        toggle(app, "risky", true).await;
-        toggle(app, "fresh", true).await;
+        app.switch("risky", true).await;
+        app.switch("fresh", true).await;
         evaluate(app, now + MINUTE).await;
         assert!(
-            sdk_enabled(app, "risky").await,
+            app.sdk_enabled("risky").await,
             "not overruled during the breach"
         );
-        assert!(!sdk_enabled(app, "fresh").await);
-        assert!(!sdk_enabled(app, "never-on").await);
+        assert!(!app.sdk_enabled("fresh").await);
+        assert!(!app.sdk_enabled("never-on").await);
 
         // The monitor recovers and the window slides past the incident: the guard recovers and
         // re-enables what it switched off and nobody touched.
-        feed(app, monitor, up(100), now + 2 * MINUTE).await;
+        app.feed(monitor, probe_up(100), now + 2 * MINUTE).await;
         evaluate(app, now + 70 * MINUTE).await;
         let g = guard(app, id).await;
         assert_eq!(g["state"], "armed", "{g}");
         assert_eq!(g["recent_trips"][0]["outcome"], "re_enabled");
-        assert!(sdk_enabled(app, "fresh").await);
-        assert!(sdk_enabled(app, "risky").await);
-        assert!(!sdk_enabled(app, "never-on").await);
+        assert!(app.sdk_enabled("fresh").await);
+        assert!(app.sdk_enabled("risky").await);
+        assert!(!app.sdk_enabled("never-on").await);
     }
 );
 
@@ -203,32 +130,31 @@ both_backends!(
     response_time_and_incident_count_thresholds,
     args = manual_args(),
     |app| {
-        create_flag(app, "slow-path").await;
-        toggle(app, "slow-path", true).await;
-        create_flag(app, "flappy-path").await;
-        toggle(app, "flappy-path", true).await;
+        app.create_enabled_flag("slow-path").await;
+        app.create_enabled_flag("flappy-path").await;
         let monitor = create_monitor(app).await;
-        let slow = create_guard(
-        app,
-        json!({
-            "name": "too-slow",
-            "signal": {"sla": {"monitor_id": monitor, "window_minutes": 10, "response_time_max_ms": 2000}},
-            "flags": [{"project": "default", "feature": "slow-path", "environment": "development"}],
-        }),
-    )
-    .await;
-        let flappy = create_guard(
-        app,
-        json!({
-            "name": "too-many-incidents",
-            "signal": {"sla": {"monitor_id": monitor, "window_minutes": 30, "incidents_max": 2}},
-            "flags": [{"project": "default", "feature": "flappy-path", "environment": "development"}],
-        }),
-    )
-    .await;
+        let slow = app
+            .create_guard(json!({
+                "name": "too-slow",
+                "signal": {"sla": {"monitor_id": monitor, "window_minutes": 10, "response_time_max_ms": 2000}},
+                "flags": [guarded_flag("slow-path")],
+            }))
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let flappy = app
+            .create_guard(json!({
+                "name": "too-many-incidents",
+                "signal": {"sla": {"monitor_id": monitor, "window_minutes": 30, "incidents_max": 2}},
+                "flags": [guarded_flag("flappy-path")],
+            }))
+            .await["id"]
+            .as_i64()
+            .unwrap();
         let now = Timestamp::now().millis();
         for i in 0..5 {
-            feed(app, monitor, up(1500), now - (8 - i) * MINUTE).await;
+            app.feed(monitor, probe_up(1500), now - (8 - i) * MINUTE)
+                .await;
         }
         evaluate(app, now).await;
         assert_eq!(
@@ -237,7 +163,7 @@ both_backends!(
             "mean 1500 ms is within 2000"
         );
         for i in 0..5 {
-            feed(app, monitor, up(4000), now + i * 1000).await;
+            app.feed(monitor, probe_up(4000), now + i * 1000).await;
         }
         evaluate(app, now + 10_000).await;
         let g = guard(app, slow).await;
@@ -249,13 +175,15 @@ both_backends!(
                 .contains("mean response time 2750 ms > 2000 ms"),
             "{g}"
         );
-        assert!(!sdk_enabled(app, "slow-path").await);
+        assert!(!app.sdk_enabled("slow-path").await);
         assert_eq!(guard(app, flappy).await["state"], "armed");
 
         // Three short incidents within half an hour.
         for k in 0..3 {
-            feed(app, monitor, down(), now + (k * 2 + 1) * MINUTE).await;
-            feed(app, monitor, up(100), now + (k * 2 + 2) * MINUTE).await;
+            app.feed(monitor, probe_down(20), now + (k * 2 + 1) * MINUTE)
+                .await;
+            app.feed(monitor, probe_up(100), now + (k * 2 + 2) * MINUTE)
+                .await;
         }
         evaluate(app, now + 7 * MINUTE).await;
         let g = guard(app, flappy).await;
@@ -270,7 +198,7 @@ both_backends!(
         // keep_disabled: when the window is clean again the guard recovers, the flag stays off.
         evaluate(app, now + 60 * MINUTE).await;
         assert_eq!(guard(app, flappy).await["state"], "armed");
-        assert!(!sdk_enabled(app, "flappy-path").await);
+        assert!(!app.sdk_enabled("flappy-path").await);
     }
 );
 
@@ -278,28 +206,25 @@ both_backends!(
     the_server_evaluates_sla_guards_by_itself,
     args = looping_args(),
     |app| {
-        create_flag(app, "guarded").await;
-        toggle(app, "guarded", true).await;
+        app.create_enabled_flag("guarded").await;
         let monitor = create_monitor(app).await;
-        create_guard(
-        app,
-        json!({
-            "name": "availability",
-            "signal": {"sla": {"monitor_id": monitor, "window_minutes": 60, "availability_min": 99.9}},
-            "flags": [{"project": "default", "feature": "guarded", "environment": "development"}],
-        }),
-    )
-    .await;
+        app
+            .create_guard(json!({
+                "name": "availability",
+                "signal": {"sla": {"monitor_id": monitor, "window_minutes": 60, "availability_min": 99.9}},
+                "flags": [guarded_flag("guarded")],
+            }))
+            .await["id"]
+            .as_i64()
+            .unwrap();
         let now = Timestamp::now().millis();
-        feed(app, monitor, up(50), now - 20 * MINUTE).await;
-        feed(app, monitor, down(), now - 10 * MINUTE).await;
-        let start = Instant::now();
-        while sdk_enabled(app, "guarded").await {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "the server never evaluated the SLA"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        app.feed(monitor, probe_up(50), now - 20 * MINUTE).await;
+        app.feed(monitor, probe_down(20), now - 10 * MINUTE).await;
+        wait_for(
+            "the server to evaluate the SLA",
+            Duration::from_secs(10),
+            async || !app.sdk_enabled("guarded").await,
+        )
+        .await;
     }
 );

@@ -132,41 +132,10 @@ impl Stream {
     }
 }
 
-async fn create_flag(app: &TestApp, project: &str, name: &str) {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            &format!("/api/admin/projects/{project}/features"),
-            Some(json!({"name": name})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-}
-
-async fn switch(app: &TestApp, project: &str, name: &str, env: &str, on: bool) {
-    let path = format!(
-        "/api/admin/projects/{project}/features/{name}/environments/{env}/{}",
-        if on { "on" } else { "off" }
-    );
-    let (status, body) = app.admin(Method::POST, &path, None).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-}
-
 async fn archive(app: &TestApp, project: &str, name: &str) {
     let path = format!("/api/admin/projects/{project}/features/{name}");
     let (status, body) = app.admin(Method::DELETE, &path, None).await;
     assert!(status.is_success(), "{status} {body}");
-}
-
-async fn create_project(app: &TestApp, id: &str) {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            "/api/admin/projects",
-            Some(json!({"id": id, "name": id})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
 /// A client token for one project in development; returns its secret.
@@ -226,13 +195,16 @@ fn kind(t: &str, what: &str) -> (String, String) {
 }
 
 both_backends!(hydration_on_connect_holds_the_tokens_scope_only, |app| {
-    create_project(app, "other").await;
-    create_flag(app, "default", "dev-on").await;
-    switch(app, "default", "dev-on", "development", true).await;
-    create_flag(app, "default", "prod-on").await;
-    switch(app, "default", "prod-on", "production", true).await;
-    create_flag(app, "other", "elsewhere").await;
-    switch(app, "other", "elsewhere", "development", true).await;
+    app.create_project("other").await;
+    app.create_flag_in("default", "dev-on").await;
+    app.switch_in("default", "dev-on", "development", true)
+        .await;
+    app.create_flag_in("default", "prod-on").await;
+    app.switch_in("default", "prod-on", "production", true)
+        .await;
+    app.create_flag_in("other", "elsewhere").await;
+    app.switch_in("other", "elsewhere", "development", true)
+        .await;
 
     let mut dev = Stream::open(app, CLIENT_DEV, None).await;
     let m = dev.connected().await;
@@ -261,14 +233,17 @@ both_backends!(hydration_on_connect_holds_the_tokens_scope_only, |app| {
 });
 
 both_backends!(a_flag_switched_off_arrives_within_a_second, |app| {
-    create_flag(app, "default", "kill-me").await;
-    switch(app, "default", "kill-me", "development", true).await;
+    app.create_flag_in("default", "kill-me").await;
+    app.switch_in("default", "kill-me", "development", true)
+        .await;
     let mut s = Stream::open(app, CLIENT_DEV, None).await;
     let connected = s.connected().await;
 
     // A change in another environment is not this client's business.
-    switch(app, "default", "kill-me", "production", true).await;
-    switch(app, "default", "kill-me", "development", false).await;
+    app.switch_in("default", "kill-me", "production", true)
+        .await;
+    app.switch_in("default", "kill-me", "development", false)
+        .await;
     let answered = Instant::now();
     let m = s.next_event().await;
     let latency = answered.elapsed();
@@ -287,7 +262,7 @@ both_backends!(a_flag_switched_off_arrives_within_a_second, |app| {
 });
 
 both_backends!(archiving_sends_feature_removed, |app| {
-    create_flag(app, "default", "old-flag").await;
+    app.create_flag_in("default", "old-flag").await;
     let mut s = Stream::open(app, CLIENT_DEV, None).await;
     s.connected().await;
     archive(app, "default", "old-flag").await;
@@ -308,7 +283,7 @@ both_backends!(segment_changes_send_segment_updated, |app| {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{seg}");
     let id = seg["id"].as_i64().unwrap();
-    create_flag(app, "default", "segmented").await;
+    app.create_flag_in("default", "segmented").await;
     let (status, body) = app
         .admin(
             Method::POST,
@@ -344,15 +319,15 @@ both_backends!(segment_changes_send_segment_updated, |app| {
 });
 
 both_backends!(last_event_id_replays_exactly_the_missed_events, |app| {
-    create_flag(app, "default", "a").await;
-    create_flag(app, "default", "b").await;
+    app.create_flag_in("default", "a").await;
+    app.create_flag_in("default", "b").await;
     let mut s = Stream::open(app, CLIENT_DEV, None).await;
     let seen = s.connected().await.id();
     drop(s);
 
-    switch(app, "default", "a", "development", true).await;
-    switch(app, "default", "b", "production", true).await; // not for a development client
-    switch(app, "default", "b", "development", true).await;
+    app.switch_in("default", "a", "development", true).await;
+    app.switch_in("default", "b", "production", true).await; // not for a development client
+    app.switch_in("default", "b", "development", true).await;
 
     let mut s = Stream::open(app, CLIENT_DEV, Some(&seen.to_string())).await;
     let m = s.connected().await;
@@ -371,7 +346,7 @@ both_backends!(last_event_id_replays_exactly_the_missed_events, |app| {
     assert_eq!(m2.events(), Vec::<Value>::new());
     assert_eq!(m2.id(), m.id());
     // Then the live updates carry on from there.
-    switch(app, "default", "a", "development", false).await;
+    app.switch_in("default", "a", "development", false).await;
     let events = s.next_event().await.events();
     assert_eq!(kinds(&events), [kind("feature-updated", "a")]);
 
@@ -385,15 +360,16 @@ async fn too_old_last_event_id_hydrates(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    create_flag(&app, "default", "before").await;
+    app.create_flag_in("default", "before").await;
     let mut s = Stream::open(&app, CLIENT_DEV, None).await;
     let old = s.connected().await.id();
     drop(s);
-    switch(&app, "default", "before", "development", true).await;
+    app.switch_in("default", "before", "development", true)
+        .await;
     let db = app.stop_keeping_db().await;
 
     let app = TestApp::spawn_on(db, &standard_args()).await;
-    create_flag(&app, "default", "after").await;
+    app.create_flag_in("default", "after").await;
     let mut s = Stream::open(&app, CLIENT_DEV, Some(&old.to_string())).await;
     let m = s.connected().await;
     let events = m.events();
@@ -481,7 +457,7 @@ async fn delta(
 }
 
 both_backends!(delta_endpoint_hydrates_then_sends_changes, |app| {
-    create_flag(app, "default", "polled").await;
+    app.create_flag_in("default", "polled").await;
     let (status, etag, body) = delta(app, CLIENT_DEV, None).await;
     assert_eq!(status, StatusCode::OK);
     let etag = etag.expect("an ETag");
@@ -499,7 +475,8 @@ both_backends!(delta_endpoint_hydrates_then_sends_changes, |app| {
     let (status, ..) = delta(app, CLIENT_DEV, Some(etag.trim_matches('"'))).await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
 
-    switch(app, "default", "polled", "development", true).await;
+    app.switch_in("default", "polled", "development", true)
+        .await;
     let (status, next, body) = delta(app, CLIENT_DEV, Some(&etag)).await;
     assert_eq!(status, StatusCode::OK);
     let events = body["events"].as_array().unwrap();
@@ -509,7 +486,7 @@ both_backends!(delta_endpoint_hydrates_then_sends_changes, |app| {
     assert_ne!(next.as_deref(), Some(etag.as_str()));
 
     // A production change: nothing new for development.
-    switch(app, "default", "polled", "production", true).await;
+    app.switch_in("default", "polled", "production", true).await;
     let (status, ..) = delta(app, CLIENT_DEV, next.as_deref()).await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     let (status, _, body) = delta(app, CLIENT_PROD, next.as_deref()).await;
@@ -528,9 +505,9 @@ both_backends!(delta_endpoint_hydrates_then_sends_changes, |app| {
 });
 
 both_backends!(delta_and_streaming_respect_token_scope_and_kind, |app| {
-    create_project(app, "other").await;
-    create_flag(app, "default", "mine").await;
-    create_flag(app, "other", "theirs").await;
+    app.create_project("other").await;
+    app.create_flag_in("default", "mine").await;
+    app.create_flag_in("other", "theirs").await;
     let other = client_token_for(app, "other").await;
 
     let (status, etag, body) = delta(app, &other, None).await;
@@ -543,11 +520,11 @@ both_backends!(delta_and_streaming_respect_token_scope_and_kind, |app| {
     );
 
     // A change in another project: nothing for this token.
-    switch(app, "default", "mine", "development", true).await;
+    app.switch_in("default", "mine", "development", true).await;
     let (status, ..) = delta(app, &other, etag.as_deref()).await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     s.quiet_for(Duration::from_millis(300)).await;
-    switch(app, "other", "theirs", "development", true).await;
+    app.switch_in("other", "theirs", "development", true).await;
     let events = s.next_event().await.events();
     assert_eq!(kinds(&events), [kind("feature-updated", "theirs")]);
 
@@ -605,7 +582,7 @@ async fn latency_benchmark() {
         Backend::Sqlite
     };
     let app = TestApp::spawn(backend).await.unwrap();
-    create_flag(&app, "default", "bench").await;
+    app.create_flag_in("default", "bench").await;
 
     let report = |what: &str, mut samples: Vec<Duration>| {
         samples.sort();
@@ -630,7 +607,7 @@ async fn latency_benchmark() {
     for i in 0..200 {
         let on = i % 2 == 0;
         let started = Instant::now();
-        switch(&app, "default", "bench", "development", on).await;
+        app.switch_in("default", "bench", "development", on).await;
         let events = s.next_event().await.events();
         samples.push(started.elapsed());
         assert_eq!(events[0]["feature"]["enabled"], on);
@@ -659,7 +636,7 @@ async fn latency_benchmark() {
                 })
             })
             .collect();
-        switch(&app, "default", "bench", "development", on).await;
+        app.switch_in("default", "bench", "development", on).await;
         for r in readers {
             streams.push(r.await.unwrap());
         }

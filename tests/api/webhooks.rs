@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{CLIENT_DEV, TestApp, send};
+use crate::helpers::{TestApp, guarded_flag, send};
 
 fn fixture(name: &str) -> String {
     let path = format!(
@@ -31,10 +31,7 @@ async fn create_source(app: &TestApp, body: Value) -> Value {
 
 /// The receiver path from a source's `url`.
 fn receiver(app: &TestApp, source: &Value) -> String {
-    let url = source["url"].as_str().unwrap();
-    url.strip_prefix(&app.url(""))
-        .unwrap_or_else(|| panic!("{url} is under the server's address"))
-        .to_string()
+    app.path_of(source["url"].as_str().unwrap())
 }
 
 /// Posts `body` as Better Stack does (JSON, no token).
@@ -85,80 +82,28 @@ async fn event_total(app: &TestApp) -> i64 {
 }
 
 async fn events_of(app: &TestApp, kind: &str) -> Vec<Value> {
-    let (status, body) = app
-        .admin(
-            Method::GET,
-            &format!("/api/admin/search/events?type=IS:{kind}&limit=1000"),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["events"].as_array().unwrap().clone()
-}
-
-async fn create_flag(app: &TestApp, name: &str) {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            "/api/admin/projects/default/features",
-            Some(json!({"name": name})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            &format!("/api/admin/projects/default/features/{name}/environments/development/on"),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    app.events_at(&format!(
+        "/api/admin/search/events?type=IS:{kind}&limit=1000"
+    ))
+    .await
 }
 
 /// A guard on a Better Stack monitor (id or name) over one development flag.
 async fn create_guard(app: &TestApp, name: &str, monitor: &str, flag: &str) -> Value {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            "/api/admin/guards",
-            Some(json!({
-                "name": name,
-                "signal": {"betterstack_monitor": monitor},
-                "flags": [{"project": "default", "feature": flag, "environment": "development"}],
-                "on_recovery": "re_enable",
-            })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body
-}
-
-/// The flag as an SDK with a development token sees it.
-async fn sdk_enabled(app: &TestApp, name: &str) -> bool {
-    let (status, body) =
-        send(app.request(Method::GET, "/api/client/features", Some(CLIENT_DEV))).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == name)
-        .unwrap_or_else(|| panic!("{name} is served: {body}"))["enabled"]
-        .as_bool()
-        .unwrap()
+    app.create_guard(json!({
+        "name": name,
+        "signal": {"betterstack_monitor": monitor},
+        "flags": [guarded_flag(flag)],
+        "on_recovery": "re_enable",
+    }))
+    .await
 }
 
 async fn disabled_events(app: &TestApp, flag: &str) -> Vec<Value> {
-    let (status, body) = app
-        .admin(Method::GET, &format!("/api/admin/events/{flag}"), None)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["events"]
-        .as_array()
-        .unwrap()
-        .iter()
+    app.flag_events(flag)
+        .await
+        .into_iter()
         .filter(|e| e["type"] == "feature-environment-disabled")
-        .cloned()
         .collect()
 }
 
@@ -625,11 +570,11 @@ both_backends!(the_tutorial_path_works_for_sources_that_allow_it, |app| {
 both_backends!(
     started_switches_the_guarded_flag_off_and_resolved_back_on,
     |app| {
-        create_flag(app, "new-checkout-flow").await;
+        app.create_enabled_flag("new-checkout-flow").await;
         let guard = create_guard(app, "tesla", "4", "new-checkout-flow").await;
         let source = create_source(app, json!({"name": "bs"})).await;
         let path = receiver(app, &source);
-        assert!(sdk_enabled(app, "new-checkout-flow").await);
+        assert!(app.sdk_enabled("new-checkout-flow").await);
 
         let (status, answer) = deliver(app, &path, &fixture("incident-started.json")).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
@@ -643,7 +588,7 @@ both_backends!(
             acted["flags"],
             json!([{"project": "default", "feature": "new-checkout-flow", "environment": "development"}])
         );
-        assert!(!sdk_enabled(app, "new-checkout-flow").await, "switched off");
+        assert!(!app.sdk_enabled("new-checkout-flow").await, "switched off");
         let disabled = disabled_events(app, "new-checkout-flow").await;
         assert_eq!(disabled.len(), 1);
         assert_eq!(disabled[0]["createdBy"], "guard:tesla");
@@ -653,14 +598,14 @@ both_backends!(
         assert_eq!(answer["status"], "duplicate");
         let (_, answer) = deliver(app, &path, &fixture("incident-acknowledged.json")).await;
         assert_eq!(answer["status"], "recorded", "{answer}");
-        assert!(!sdk_enabled(app, "new-checkout-flow").await);
+        assert!(!app.sdk_enabled("new-checkout-flow").await);
         assert_eq!(disabled_events(app, "new-checkout-flow").await.len(), 1);
 
         // Resolved: re_enable switches it back on.
         let (status, answer) = deliver(app, &path, &fixture("incident-resolved.json")).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
         assert_eq!(answer["status"], "processed", "{answer}");
-        assert!(sdk_enabled(app, "new-checkout-flow").await, "back on");
+        assert!(app.sdk_enabled("new-checkout-flow").await, "back on");
 
         let (_, log) = deliveries(app, &source).await;
         let outcomes: Vec<(&str, &str)> = log
@@ -680,7 +625,7 @@ both_backends!(
 );
 
 both_backends!(the_tutorial_shape_switches_flags_by_monitor_name, |app| {
-    create_flag(app, "search-v2").await;
+    app.create_enabled_flag("search-v2").await;
     // Names match whatever their case.
     create_guard(app, "by-name", "tesla.com HOMEPAGE", "search-v2").await;
     let source = create_source(app, json!({"name": "moved", "legacy_path": true})).await;
@@ -696,7 +641,7 @@ both_backends!(the_tutorial_shape_switches_flags_by_monitor_name, |app| {
     .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["status"], "processed", "{answer}");
-    assert!(!sdk_enabled(app, "search-v2").await);
+    assert!(!app.sdk_enabled("search-v2").await);
 
     let (status, answer) = deliver_with(
         app,
@@ -707,13 +652,13 @@ both_backends!(the_tutorial_shape_switches_flags_by_monitor_name, |app| {
     .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["status"], "processed", "{answer}");
-    assert!(sdk_enabled(app, "search-v2").await);
+    assert!(app.sdk_enabled("search-v2").await);
 });
 
 both_backends!(
     a_flood_of_deliveries_with_duplicates_acts_once_per_delivery,
     |app| {
-        create_flag(app, "flood-flag").await;
+        app.create_enabled_flag("flood-flag").await;
         create_guard(app, "flooded", "guarded-monitor", "flood-flag").await;
         let source = create_source(app, json!({"name": "bs"})).await;
         let path = receiver(app, &source);
@@ -785,7 +730,7 @@ both_backends!(
             401
         );
         // The guarded monitor's incident acted once.
-        assert!(!sdk_enabled(app, "flood-flag").await);
+        assert!(!app.sdk_enabled("flood-flag").await);
         assert_eq!(disabled_events(app, "flood-flag").await.len(), 1);
     }
 );
