@@ -28,9 +28,10 @@ RUN mkdir -p src \
     target/release/deps/libflagwatch-* \
     target/release/.fingerprint/flagwatch-*
 
-# 2. The real crate. migrations/ is embedded at compile time by sqlx::migrate!,
-#    so it must be present before the build.
+# 2. The real crate. migrations/ is embedded at compile time by sqlx::migrate!, and ui/
+#    (the web UI) by include_bytes!, so both must be present before the build.
 COPY migrations ./migrations
+COPY ui ./ui
 COPY src ./src
 # Copied files keep their (possibly old) mtimes; make sure cargo rebuilds the crate.
 RUN touch src/main.rs src/lib.rs \

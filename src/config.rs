@@ -32,9 +32,11 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
-    /// Apply a config file (TOML or YAML) to the database of DATABASE_URL, print what was
-    /// created, updated or left unchanged, and exit: 0 when applied, 2 when the file is
-    /// invalid (nothing is written), 1 when the database fails.
+    /// Apply a config file (TOML or YAML) to the database, print what changed, and exit.
+    ///
+    /// Uses DATABASE_URL like the server (which need not run). Prints each declared object as
+    /// created, updated or unchanged. Exits 0 when applied, 2 when the file cannot be read, is
+    /// invalid or does not fit the database (nothing is written), 1 when the database fails.
     Apply(ApplyArgs),
 }
 

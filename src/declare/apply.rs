@@ -17,14 +17,14 @@ use crate::declare::check::{
     Declaration, describe, feature_input, guard_input, monitor_input, segment_input,
     strategy_input, variant_inputs,
 };
-use crate::declare::file::{FlagDecl, GuardDecl};
+use crate::declare::file::{FlagDecl, GuardDecl, StrategyDecl};
 use crate::declare::report::{Change, Outcome, Report};
 use crate::domain::Invalid;
 use crate::domain::event::Actor;
 use crate::domain::feature::{Feature, FeatureEnvironment, FeatureMetadata, Project};
 use crate::domain::guard::{Guard, GuardInput, GuardSpec, Target as GuardTarget};
 use crate::domain::monitor::{Monitor, MonitorSpec};
-use crate::domain::notification::{Channel, ChannelSpec};
+use crate::domain::notification::{Channel, ChannelConfig, ChannelSpec};
 use crate::domain::segment::{Segment, SegmentSpec};
 use crate::domain::strategy::{Strategy, StrategySpec, Variant, parse_variants};
 use crate::domain::token::{ApiToken, TokenKind};
@@ -587,7 +587,7 @@ impl Applier<'_> {
         what: &str,
         target: &Target<'_>,
         state: Option<&FeatureEnvironment>,
-        declared: &[crate::declare::file::StrategyDecl],
+        declared: &[StrategyDecl],
         details: &mut Vec<String>,
     ) -> Step<bool> {
         let env = target.environment;
@@ -855,10 +855,7 @@ fn changed_keys(before: &Map<String, Value>, after: &Map<String, Value>) -> Stri
     keys.join(", ")
 }
 
-fn channel_changes(
-    before: &crate::domain::notification::ChannelConfig,
-    after: &crate::domain::notification::ChannelConfig,
-) -> String {
+fn channel_changes(before: &ChannelConfig, after: &ChannelConfig) -> String {
     if before.kind() != after.kind() {
         return format!(
             "kind changed ({} → {})",

@@ -1,9 +1,9 @@
 //! `flagwatch apply FILE`: applies a config file to the database `DATABASE_URL` names (the
 //! server need not run; migrations are applied as at start-up), prints what changed and exits.
 //!
-//! Exit status: 0 when applied (changed or not); 2 when the file cannot be read, is invalid or
-//! does not fit the stored state, with nothing written; 1 when the database cannot be reached or a change
-//! was refused part way (what was applied before it is printed).
+//! Exit status: 0 when applied (changed or not); 2 when the file cannot be read, is invalid
+//! or does not fit the stored state, with nothing written; 1 when the database cannot be
+//! reached or a change was refused part way (what was applied before it is printed).
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -50,7 +50,7 @@ pub struct Environment {
     pub enabled: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Tag {
     #[serde(rename = "type")]
     pub tag_type: String,
@@ -119,7 +119,7 @@ pub struct FeatureDependency {
 }
 
 /// The body of `POST …/features/{child}/dependencies`: `{feature, enabled?, variants?}`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct FeatureDependencyInput {
     #[serde(default)]
     pub feature: Option<String>,
@@ -202,7 +202,7 @@ pub struct FeatureMetadata {
     pub stale: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FeatureInput {
     #[serde(default)]

@@ -214,14 +214,34 @@ pub struct Trip {
 
 /// The JSON a client sends to create or replace a guard. `flags` holds either a list of
 /// flags or, for SLA guards, a `recently_enabled_hours` target (`target` is an alias).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "checkout",
+    "signal": {"monitor_id": "12"},
+    "flags": [{"project": "default", "feature": "new-checkout-flow", "environment": "production"}],
+    "on_recovery": "keep_disabled",
+    "channels": [1]
+}))]
 pub struct GuardInput {
+    /// Required: what people call the guard (its actor is `guard:<name>`).
+    #[schema(value_type = Option<String>)]
     pub name: Option<Value>,
+    /// Required: `{"monitor_id": "…"}`, `{"betterstack_monitor": "…"}` or
+    /// `{"sla": {"monitor_id", "window_minutes", "availability_min", "response_time_max_ms",
+    /// "incidents_max"}}`.
+    #[schema(value_type = Option<Object>)]
     pub signal: Option<Value>,
+    /// Required: `[{"project", "feature", "environment"}]`, or for SLA guards
+    /// `{"recently_enabled_hours": n}` (`target` is an alias).
     #[serde(alias = "target")]
+    #[schema(value_type = Option<Value>)]
     pub flags: Option<Value>,
+    /// `keep_disabled` (default), `re_enable` or `notify_only`.
+    #[schema(value_type = Option<String>)]
     pub on_recovery: Option<Value>,
+    /// Ids of notification channels told about each trip and recovery.
+    #[schema(value_type = Option<Vec<i64>>)]
     pub channels: Option<Value>,
 }
 

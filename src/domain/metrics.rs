@@ -17,7 +17,7 @@ pub fn hour_of(t: Timestamp) -> i64 {
 
 /// A point in time as SDKs send it: an RFC 3339 string, or a unix time as a number (seconds,
 /// or milliseconds when it is too large to be seconds).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum InputTime {
     Text(String),
@@ -40,7 +40,7 @@ impl InputTime {
 }
 
 /// The fields both bodies share. Unknown fields (`sdkFlavor`, `impactMetrics`…) are ignored.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientInput {
     pub app_name: Option<String>,
@@ -54,7 +54,7 @@ pub struct ClientInput {
 }
 
 /// `POST /api/client/register`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegistrationInput {
     #[serde(flatten)]
@@ -66,7 +66,7 @@ pub struct RegistrationInput {
 }
 
 /// `POST /api/client/metrics`. `bucket` may be null (an SDK with nothing to report).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MetricsInput {
     #[serde(flatten)]
@@ -74,14 +74,14 @@ pub struct MetricsInput {
     pub bucket: Option<BucketInput>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct BucketInput {
     pub start: InputTime,
     pub stop: InputTime,
     pub toggles: BTreeMap<String, ToggleInput>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ToggleInput {
     #[serde(default)]
     pub yes: i64,

@@ -17,7 +17,7 @@ pub struct Segment {
     pub created_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SegmentInput {
     #[serde(default)]

@@ -134,7 +134,7 @@ pub struct Constraint {
 
 /// A constraint as the admin API accepts it: the operator is checked by [`Constraint::parse`]
 /// so an unknown one gets Unleash's message rather than a serde error.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConstraintInput {
     #[serde(default)]
@@ -253,14 +253,14 @@ pub fn parse_constraints(inputs: Vec<ConstraintInput>) -> Result<Vec<Constraint>
         .collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Payload {
     #[serde(rename = "type")]
     pub payload_type: String,
     pub value: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Override {
     pub context_name: String,
@@ -288,7 +288,7 @@ pub struct Variant {
     pub overrides: Vec<Override>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VariantInput {
     #[serde(default)]
@@ -472,7 +472,7 @@ pub struct Strategy {
 }
 
 /// The body of "add strategy" and "update strategy".
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StrategyInput {
     #[serde(default)]

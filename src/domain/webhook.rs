@@ -59,12 +59,21 @@ impl WebhookSource {
 }
 
 /// The body of `POST /api/admin/webhook-sources`, fields kept raw so each error names its field.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "better-stack", "kind": "betterstack"}))]
 pub struct SourceInput {
+    /// Required, unique.
+    #[schema(value_type = Option<String>)]
     pub name: Option<Value>,
+    /// `betterstack` (the default and only kind).
+    #[schema(value_type = Option<String>)]
     pub kind: Option<Value>,
+    /// `{"username", "password"}`: deliveries must also carry these as HTTP Basic auth.
+    #[schema(value_type = Option<Object>)]
     pub basic_auth: Option<Value>,
+    /// Also accept deliveries at `POST /webhook/betteruptime` (the tutorial middleware's URL).
+    #[schema(value_type = Option<bool>)]
     pub legacy_path: Option<Value>,
 }
 

@@ -91,6 +91,19 @@ fn json(status: StatusCode, body: bytes::Bytes) -> Response {
 }
 
 /// `GET /api/client/features`: 304 with an empty body when `If-None-Match` equals the ETag.
+#[utoipa::path(get, path = "/api/client/features", tag = "Client API", security(("unleash" = [])),
+    summary = "Every flag of the token's environment and projects",
+    description = "Answered from memory. Strong ETag `\"<queryHash>:<revision>:v1\"`, the same on every replica; gzip when asked.",
+    params(
+        crate::http::openapi::ClientFilters,
+        ("If-None-Match" = Option<String>, Header, description = "The ETag of the copy the SDK has."),
+        ("Unleash-Client-Spec" = Option<String>, Header, description = "The SDK's client specification version; 4.2.0 or later gets segments by id, older ones inlined."),
+    ),
+    responses(
+        (status = 200, description = "The flags, disabled ones included, in Unleash's shape.", body = Object, example = json!({"version": 2, "features": [{"name": "new-checkout-flow", "type": "release", "description": "The new checkout", "project": "default", "enabled": true, "stale": false, "impressionData": true, "strategies": [{"name": "flexibleRollout", "constraints": [], "parameters": {"rollout": "10", "stickiness": "userId", "groupId": "new-checkout-flow"}, "variants": []}], "variants": [], "dependencies": []}], "query": {"environment": "development", "inlineSegmentConstraints": false}, "segments": [], "meta": {"revisionId": 12, "etag": "\"76d8bb0e:12:v1\"", "queryHash": "76d8bb0e"}})),
+        (status = 304, description = "Unchanged since `If-None-Match`; empty body."),
+        (status = 400, description = "A `tag` filter or `Unleash-Client-Spec` that cannot be read."),
+    ))]
 async fn features(
     ClientToken(token): ClientToken,
     State(s): State<AppState>,
@@ -138,6 +151,13 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
+#[utoipa::path(get, path = "/api/client/features/{name}", tag = "Client API", security(("unleash" = [])),
+    summary = "One flag of the token's environment",
+    params(("Unleash-Client-Spec" = Option<String>, Header, description = "The SDK's client specification version; 4.2.0 or later gets segments by id, older ones inlined.")),
+    responses(
+        (status = 200, description = "The flag, in Unleash's shape.", body = Object),
+        (status = 404, description = "Unknown, or outside the token's projects."),
+    ))]
 async fn feature(
     ClientToken(token): ClientToken,
     State(s): State<AppState>,

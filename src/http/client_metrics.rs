@@ -69,6 +69,10 @@ fn with_sdk_header(mut client: ClientInput, headers: &HeaderMap) -> ClientInput 
     client
 }
 
+#[utoipa::path(post, path = "/api/client/register", tag = "Client API", security(("unleash" = [])),
+    summary = "An SDK instance registers",
+    request_body(content = RegistrationInput, example = json!({"appName": "checkout", "instanceId": "checkout-1", "sdkVersion": "unleash-client-node:6.1.0", "strategies": ["default", "flexibleRollout"], "started": "2026-01-01T00:00:00.000Z", "interval": 15000})),
+    responses((status = 202, description = "Recorded in memory; written to the database every `METRICS_FLUSH_SECS`.")))]
 async fn register(
     ClientToken(token): ClientToken,
     State(s): State<AppState>,
@@ -82,6 +86,11 @@ async fn register(
     Ok(StatusCode::ACCEPTED)
 }
 
+#[utoipa::path(post, path = "/api/client/metrics", tag = "Client API", security(("unleash" = [])),
+    summary = "An SDK reports flag usage",
+    description = "Bodies up to 5 MiB. Metrics are observations: no event, no revision change.",
+    request_body(content = MetricsInput, example = json!({"appName": "checkout", "instanceId": "checkout-1", "bucket": {"start": "2026-01-01T00:00:00.000Z", "stop": "2026-01-01T00:01:00.000Z", "toggles": {"new-checkout-flow": {"yes": 12, "no": 3, "variants": {"blue": 12}}}}})),
+    responses((status = 202, description = "Recorded in memory; written to the database every `METRICS_FLUSH_SECS`.")))]
 async fn metrics(
     ClientToken(token): ClientToken,
     State(s): State<AppState>,
@@ -96,6 +105,10 @@ async fn metrics(
 }
 
 /// Browser SDKs' counts are recorded like server SDKs'; Unleash answers 200 here.
+#[utoipa::path(post, path = "/api/frontend/client/metrics", tag = "Frontend API", security(("unleash" = [])),
+    summary = "A browser SDK reports flag usage",
+    request_body = MetricsInput,
+    responses((status = 200, description = "Recorded (200, as Unleash answers here).")))]
 async fn record_frontend_metrics(
     FrontendToken(token): FrontendToken,
     State(s): State<AppState>,

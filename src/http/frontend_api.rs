@@ -161,14 +161,14 @@ impl<S: Send + Sync> FromRequest<S> for BodyContext {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Toggles {
     toggles: Vec<Toggle>,
 }
 
 /// One evaluated flag, as Unleash sends it (`featureEnabled` is its deprecated duplicate of
 /// `feature_enabled`).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Toggle {
     name: String,
     enabled: bool,
@@ -177,7 +177,7 @@ struct Toggle {
     variant: ToggleVariant,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ToggleVariant {
     name: String,
     enabled: bool,
@@ -185,6 +185,7 @@ struct ToggleVariant {
     #[serde(rename = "featureEnabled")]
     feature_enabled_camel: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::domain::strategy::Payload>)]
     payload: Option<Payload>,
 }
 
@@ -229,6 +230,10 @@ fn no_cache(body: impl Serialize) -> Response {
     resp
 }
 
+#[utoipa::path(get, path = "/api/frontend", tag = "Frontend API", security(("unleash" = [])),
+    summary = "The flags that are on for a context",
+    params(crate::http::openapi::ContextQuery),
+    responses((status = 200, description = "The enabled flags of the token's projects, with their variant.", body = Toggles, example = json!({"toggles": [{"name": "new-checkout-flow", "enabled": true, "impressionData": true, "variant": {"name": "blue", "enabled": true, "feature_enabled": true, "featureEnabled": true, "payload": {"type": "string", "value": "b"}}}]}))))]
 async fn enabled_from_query(
     FrontendToken(token): FrontendToken,
     State(s): State<AppState>,
@@ -241,6 +246,11 @@ async fn enabled_from_query(
     })
 }
 
+#[utoipa::path(post, path = "/api/frontend", tag = "Frontend API", security(("unleash" = [])),
+    summary = "The flags that are on for a context (context in the body)",
+    request_body(content = Option<crate::http::openapi::UnleashContext>, description = "`{\"context\": {…}}`; no body is an empty context.",
+        example = json!({"context": {"userId": "u-123", "properties": {"plan": "pro"}}})),
+    responses((status = 200, description = "The enabled flags of the token's projects, with their variant.", body = Toggles, example = json!({"toggles": [{"name": "new-checkout-flow", "enabled": true, "impressionData": true, "variant": {"name": "blue", "enabled": true, "feature_enabled": true, "featureEnabled": true, "payload": {"type": "string", "value": "b"}}}]}))))]
 async fn enabled_from_body(
     FrontendToken(token): FrontendToken,
     State(s): State<AppState>,
@@ -251,6 +261,10 @@ async fn enabled_from_body(
     })
 }
 
+#[utoipa::path(get, path = "/api/frontend/all", tag = "Frontend API", security(("unleash" = [])),
+    summary = "Every flag evaluated for a context, on or off",
+    params(crate::http::openapi::ContextQuery),
+    responses((status = 200, description = "Every flag of the token's projects.", body = Toggles)))]
 async fn all_from_query(
     FrontendToken(token): FrontendToken,
     State(s): State<AppState>,
@@ -263,6 +277,11 @@ async fn all_from_query(
     })
 }
 
+#[utoipa::path(post, path = "/api/frontend/all", tag = "Frontend API", security(("unleash" = [])),
+    summary = "Every flag evaluated for a context, on or off (context in the body)",
+    request_body(content = Option<crate::http::openapi::UnleashContext>, description = "`{\"context\": {…}}`; no body is an empty context.",
+        example = json!({"context": {"userId": "u-123", "properties": {"plan": "pro"}}})),
+    responses((status = 200, description = "Every flag of the token's projects.", body = Toggles)))]
 async fn all_from_body(
     FrontendToken(token): FrontendToken,
     State(s): State<AppState>,
@@ -290,6 +309,13 @@ fn evaluate_one(
         .ok_or_else(|| ApiError::NotFound(format!("Could not find feature flag {name}")))
 }
 
+#[utoipa::path(get, path = "/api/frontend/features/{name}", tag = "Frontend API", security(("unleash" = [])),
+    summary = "One flag evaluated for a context",
+    params(crate::http::openapi::ContextQuery),
+    responses(
+        (status = 200, description = "The flag, on or off.", body = Toggle, example = json!({"name": "new-checkout-flow", "enabled": true, "impressionData": true, "variant": {"name": "disabled", "enabled": false, "feature_enabled": true, "featureEnabled": true}})),
+        (status = 404, description = "Unknown, or outside the token's projects."),
+    ))]
 async fn one_from_query(
     FrontendToken(token): FrontendToken,
     State(s): State<AppState>,
@@ -301,6 +327,14 @@ async fn one_from_query(
     evaluate_one(&s, &token, &name, &context)
 }
 
+#[utoipa::path(post, path = "/api/frontend/features/{name}", tag = "Frontend API", security(("unleash" = [])),
+    summary = "One flag evaluated for a context (context in the body)",
+    request_body(content = Option<crate::http::openapi::UnleashContext>, description = "`{\"context\": {…}}`; no body is an empty context.",
+        example = json!({"context": {"userId": "u-123", "properties": {"plan": "pro"}}})),
+    responses(
+        (status = 200, description = "The flag, on or off.", body = Toggle, example = json!({"name": "new-checkout-flow", "enabled": true, "impressionData": true, "variant": {"name": "disabled", "enabled": false, "feature_enabled": true, "featureEnabled": true}})),
+        (status = 404, description = "Unknown, or outside the token's projects."),
+    ))]
 async fn one_from_body(
     FrontendToken(token): FrontendToken,
     State(s): State<AppState>,
@@ -321,6 +355,10 @@ fn require_object(body: &Value) -> ApiResult<()> {
 }
 
 /// A no-op in Unleash too: checked and acknowledged with 200.
+#[utoipa::path(post, path = "/api/frontend/client/register", tag = "Frontend API", security(("unleash" = [])),
+    summary = "A browser SDK registers (accepted and ignored, as Unleash does)",
+    request_body(content = Object, example = json!({"appName": "web", "instanceId": "browser-1", "sdkVersion": "unleash-client-js:3.7.0"})),
+    responses((status = 200, description = "Acknowledged.")))]
 async fn register(_: FrontendToken, Json(body): Json<Value>) -> ApiResult<StatusCode> {
     require_object(&body)?;
     Ok(StatusCode::OK)

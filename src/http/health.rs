@@ -16,11 +16,21 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The process is up and serving HTTP (Unleash answers `{"health": "GOOD"}` here too).
+#[utoipa::path(get, path = "/health", tag = "Health",
+    responses((status = 200, description = "Serving.", body = Object,
+        example = json!({"health": "GOOD"}))))]
 async fn health() -> impl IntoResponse {
     Json(json!({"health": "GOOD"}))
 }
 
 /// The database answers and every migration is applied; 503 otherwise.
+#[utoipa::path(get, path = "/ready", tag = "Health",
+    responses(
+        (status = 200, description = "Ready to serve.", body = Object,
+            example = json!({"health": "GOOD", "database": "ok"})),
+        (status = 503, description = "The database is unreachable or migrations are pending.",
+            body = Object, example = json!({"health": "BAD", "database": "unreachable"})),
+    ))]
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     match state.service.store().ready().await {
         Ok(true) => (

@@ -12,6 +12,7 @@ mod heartbeats;
 mod incidents;
 mod monitors;
 mod ofrep;
+pub mod openapi;
 mod prometheus;
 mod status_page_html;
 mod status_pages;
@@ -70,6 +71,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .merge(webhooks::router())
         .merge(ui::router())
         .merge(prometheus::router())
+        .merge(openapi::router())
         .fallback(not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(refuse_unreadable_uri))

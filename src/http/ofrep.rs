@@ -219,6 +219,20 @@ fn payload_value(p: &Payload) -> Value {
     }
 }
 
+#[utoipa::path(post, path = "/ofrep/v1/evaluate/flags/{key}", tag = "OFREP", security(("unleash" = []), ("ofrepApiKey" = [])),
+    summary = "Evaluate one flag",
+    request_body(content = Option<Object>, description = "`{\"context\": {…}}`: `targetingKey` is the user id (an explicit `userId` wins); `sessionId`, `remoteAddress`, `environment`, `appName`, `currentTime` are Unleash fields; anything else is a property. No body is an empty context.",
+        example = json!({"context": {"targetingKey": "u-123", "plan": "pro"}})),
+    responses(
+        (status = 200, description = "The evaluation. Reasons: `TARGETING_MATCH`, `SPLIT`, `DISABLED`.", body = Object,
+            example = json!({"key": "new-checkout-flow", "value": true, "reason": "TARGETING_MATCH", "variant": "enabled", "metadata": {}})),
+        (status = 400, description = "`PARSE_ERROR` or `INVALID_CONTEXT`.", body = Object,
+            example = json!({"key": "new-checkout-flow", "errorCode": "PARSE_ERROR", "errorDetails": "The request body is not valid JSON: …"})),
+        (status = 401, description = "No token, or an unknown one; no body."),
+        (status = 403, description = "Not a frontend or backend token; no body."),
+        (status = 404, description = "`FLAG_NOT_FOUND`.", body = Object,
+            example = json!({"key": "nope", "errorCode": "FLAG_NOT_FOUND", "errorDetails": "There is no flag named \"nope\"."})),
+    ))]
 async fn single(
     OfrepToken(token): OfrepToken,
     State(s): State<AppState>,
@@ -255,6 +269,20 @@ async fn single(
 /// Every flag the token may see, sorted by name. The ETag covers the token's scope, the
 /// context and the snapshot revision, so a provider polling with `If-None-Match` gets 304
 /// until a flag changes or its context does.
+#[utoipa::path(post, path = "/ofrep/v1/evaluate/flags", tag = "OFREP", security(("unleash" = []), ("ofrepApiKey" = [])),
+    summary = "Evaluate every flag the token may see",
+    description = "With an ETag over the token's scope, the context and the revision: `If-None-Match` gets 304 until a flag or the context changes.",
+    request_body(content = Option<Object>, description = "`{\"context\": {…}}`: `targetingKey` is the user id (an explicit `userId` wins); `sessionId`, `remoteAddress`, `environment`, `appName`, `currentTime` are Unleash fields; anything else is a property. No body is an empty context.",
+        example = json!({"context": {"targetingKey": "u-123", "plan": "pro"}})),
+    params(("If-None-Match" = Option<String>, Header, description = "The ETag of the last answer.")),
+    responses(
+        (status = 200, description = "`{flags: [evaluation…]}`, sorted by key.", body = Object,
+            example = json!({"flags": [{"key": "new-checkout-flow", "value": true, "reason": "TARGETING_MATCH", "variant": "enabled", "metadata": {}}]})),
+        (status = 304, description = "Unchanged since `If-None-Match`."),
+        (status = 400, description = "`PARSE_ERROR` or `INVALID_CONTEXT`.", body = Object),
+        (status = 401, description = "No token, or an unknown one; no body."),
+        (status = 403, description = "Not a frontend or backend token; no body."),
+    ))]
 async fn bulk(
     OfrepToken(token): OfrepToken,
     State(s): State<AppState>,

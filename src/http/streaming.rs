@@ -59,6 +59,18 @@ fn event_id(value: &HeaderValue) -> Option<i64> {
     tag.trim_matches('"').parse().ok()
 }
 
+#[utoipa::path(get, path = "/api/client/delta", tag = "Client API", security(("unleash" = [])),
+    summary = "What changed since the SDK's revision (polling)",
+    description = "ETag `\"<revision>\"`. Hydration (every flag) when the SDK has none or is too far behind.",
+    params(
+        crate::http::openapi::ClientFilters,
+        ("If-None-Match" = Option<String>, Header, description = "The revision the SDK has, as the ETag it got."),
+    ),
+    responses(
+        (status = 200, description = "`feature-updated`, `feature-removed`, `segment-updated`, `segment-removed` events, or a `hydration` event.", body = Object,
+            example = json!({"events": [{"eventId": 13, "type": "feature-updated", "feature": {"name": "new-checkout-flow", "enabled": false}}]})),
+        (status = 304, description = "Nothing changed."),
+    ))]
 async fn delta(
     ClientToken(token): ClientToken,
     State(s): State<AppState>,
@@ -140,6 +152,14 @@ impl Stream {
     }
 }
 
+#[utoipa::path(get, path = "/api/client/streaming", tag = "Client API", security(("unleash" = [])),
+    summary = "Server-sent events: every change the moment it commits",
+    description = "`unleash-connected` first (hydration, or what was missed since `Last-Event-ID`), then `unleash-updated` with deltas; a `keep-alive` comment every `STREAMING_KEEPALIVE_SECS`.",
+    params(
+        crate::http::openapi::ClientFilters,
+        ("Last-Event-ID" = Option<String>, Header, description = "The revision the SDK has."),
+    ),
+    responses((status = 200, description = "An event stream that ends when the token is deleted or the server stops.", content_type = "text/event-stream")))]
 async fn streaming(
     ClientToken(token): ClientToken,
     State(s): State<AppState>,

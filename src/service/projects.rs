@@ -8,7 +8,7 @@ use crate::domain::name::parse_url_friendly;
 use crate::domain::{Invalid, Timestamp};
 use crate::service::{Result, Service, ServiceError};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectInput {
     #[serde(default)]
@@ -19,7 +19,7 @@ pub struct ProjectInput {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvironmentInput {
     #[serde(default)]

@@ -12,7 +12,7 @@ use crate::service::{Result, Service, ServiceError, apply_patch, from_patched};
 use crate::store::Reader;
 
 /// One entry of `POST …/strategies/set-sort-order`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SortOrder {
     pub id: String,

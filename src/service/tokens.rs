@@ -37,7 +37,7 @@ impl TokenCache {
 }
 
 /// The body of `POST /api/admin/api-tokens`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenRequest {
     #[serde(default, alias = "username")]

@@ -20,6 +20,7 @@ mod incidents;
 mod metrics;
 mod monitors;
 mod notifications;
+mod openapi;
 mod prometheus;
 mod replicas;
 mod revision;

@@ -126,12 +126,12 @@ export async function seedDemo() {
   await server.stop();
 
   writeHistory(join(dir, "flagwatch.db"), [
-    { id: storefront.id, base: 120, incidents: [[62, 14, 31, "status code 502"], [9, 3, 6, "timeout"]] },
-    { id: payments.id, base: 210, incidents: [[40, 9, 48, "status code 500"], [12, 22, 23, "timeout"], [2, 4, 9, "status code 503"]] },
+    { id: storefront.id, base: 120, incidents: [[62, 14, 31, "unexpected HTTP status code 502"], [9, 3, 6, "timed out"]] },
+    { id: payments.id, base: 210, incidents: [[40, 9, 48, "unexpected HTTP status code 500"], [12, 22, 23, "timed out"], [2, 4, 9, "unexpected HTTP status code 503"]] },
     { id: search.id, base: 55, incidents: [[75, 1, 3, "connection refused"]] },
     { id: auth.id, base: 35, incidents: [] },
-    { id: legacy.id, base: 300, incidents: [[30, 2, 95, "timeout"]], stopHours: 24 * 6 },
-    { id: checkout.id, base: 90, incidents: [[20, 13, 17, "status code 503"]], failingNow: true },
+    { id: legacy.id, base: 300, incidents: [[30, 2, 95, "timed out"]], stopHours: 24 * 6 },
+    { id: checkout.id, base: 90, incidents: [[20, 13, 17, "unexpected HTTP status code 503"]], failingNow: true },
   ]);
 
   server = await startServer({ dir });
@@ -178,10 +178,10 @@ for m in spec:
         start = (now - now % D) - days * D + hour * H + random.randint(0, 50) * M
         end = start + minutes * M
         down.append((start, end))
-        code = cause.split()[-1] if cause.startswith("status code") else None
+        code = cause.split()[-1] if "status code" in cause else None
         db.execute(
             "insert into incident (monitor_id, started_at, resolved_at, cause_code, cause, response_status, response_detail) values (?, ?, ?, ?, ?, ?, ?)",
-            (mid, start, end, "status_code" if code else cause.replace(" ", "_"), cause, int(code) if code else None, ""),
+            (mid, start, end, "status_code" if code else ("timeout" if cause == "timed out" else cause.replace(" ", "_")), cause, int(code) if code else None, ""),
         )
     def load(t):
         # A daily wave (busier afternoons), some noise, and now and then a slow spike.

@@ -4,11 +4,12 @@ import { after, before, test } from "node:test";
 import { launch, newPage, signIn, snapshot } from "./browser.js";
 import { startServer } from "./server.js";
 
-export function suite(name) {
+export function suite(name, { setup } = {}) {
   const ctx = { server: null, browser: null, page: null };
   before(async () => {
     ctx.server = await startServer();
     ctx.browser = await launch();
+    if (setup) await setup(ctx);
   });
   after(async () => {
     if (ctx.browser) await ctx.browser.close().catch(() => {});

@@ -23,6 +23,16 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `?project=&feature=&type=` (each repeatable); the newest 100 (50 with `project`, as Unleash).
+#[utoipa::path(get, path = "/api/admin/events", tag = "Admin: events", security(("unleash" = [])),
+    summary = "List events, newest first",
+    description = "The newest 100 (50 with `project`, as Unleash). Each filter is repeatable; an event matching any value of it matches.",
+    params(
+        ("project" = Option<Vec<String>>, Query, description = "Only events of these projects."),
+        ("feature" = Option<Vec<String>>, Query, description = "Only events about these flags."),
+        ("type" = Option<Vec<String>>, Query, description = "Only events of these types, e.g. `feature-environment-enabled` (a flagwatch extension)."),
+    ),
+    responses((status = 200, description = "The events.", body = Object,
+        example = json!({"version": 1, "events": [{"id": 42, "type": "feature-environment-enabled", "createdBy": "admin", "createdAt": "2026-01-01T00:00:00.000Z", "createdByUserId": -1337, "data": null, "preData": null, "tags": [], "featureName": "new-checkout-flow", "project": "default", "environment": "production"}], "totalEvents": 1}))))]
 async fn list(
     _: Admin,
     State(s): State<AppState>,
@@ -43,6 +53,10 @@ async fn list(
     ))
 }
 
+#[utoipa::path(get, path = "/api/admin/events/{feature}", tag = "Admin: events", security(("unleash" = [])),
+    summary = "List a flag's events, newest first",
+    responses((status = 200, description = "The newest 50 events about the flag.", body = Object,
+        example = json!({"version": 1, "toggleName": "new-checkout-flow", "events": [{"id": 42, "type": "feature-environment-enabled", "createdBy": "admin", "createdAt": "2026-01-01T00:00:00.000Z", "createdByUserId": -1337, "data": null, "preData": null, "tags": [], "featureName": "new-checkout-flow", "project": "default", "environment": "production"}], "totalEvents": 1}))))]
 async fn for_feature(
     _: Admin,
     State(s): State<AppState>,
@@ -104,6 +118,22 @@ fn parse_date(key: &str, raw: &str) -> Result<Timestamp, ApiError> {
         })
 }
 
+#[utoipa::path(get, path = "/api/admin/search/events", tag = "Admin: events", security(("unleash" = [])),
+    summary = "Search events",
+    description = "Unleash's event search. Filters are `IS:<value>` or `IS_ANY_OF:<a>,<b>`; dates `IS:YYYY-MM-DD`, `to` including its whole day.",
+    params(
+        ("type" = Option<String>, Query, description = "`IS:feature-created`, `IS_ANY_OF:…`"),
+        ("feature" = Option<String>, Query, description = "`IS:<flag>`"),
+        ("project" = Option<String>, Query, description = "`IS:<project>`"),
+        ("environment" = Option<String>, Query, description = "`IS:<environment>`"),
+        ("createdBy" = Option<String>, Query, description = "`IS:<actor>`"),
+        ("from" = Option<String>, Query, description = "`IS:YYYY-MM-DD`"),
+        ("to" = Option<String>, Query, description = "`IS:YYYY-MM-DD`, inclusive."),
+        ("offset" = Option<i64>, Query, description = "Events to skip."),
+        ("limit" = Option<i64>, Query, description = "At most this many (default 50, at most 1000)."),
+    ),
+    responses((status = 200, description = "The matching events, each with a `label` and a Markdown `summary`.", body = Object,
+        example = json!({"events": [{"id": 42, "type": "feature-environment-enabled", "createdBy": "admin", "createdAt": "2026-01-01T00:00:00.000Z", "createdByUserId": -1337, "data": null, "preData": null, "tags": [], "featureName": "new-checkout-flow", "project": "default", "environment": "production"}], "total": 1}))))]
 async fn search(
     _: Admin,
     State(s): State<AppState>,

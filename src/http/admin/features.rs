@@ -63,6 +63,17 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `?namePrefix=…&tag=type:value` (tags repeatable, any of them).
+#[utoipa::path(get, path = "/api/admin/projects/{project}/features", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "List a project's flags",
+    params(
+        ("namePrefix" = Option<String>, Query, description = "Only flags whose name starts with this."),
+        ("tag" = Option<Vec<String>>, Query, description = "`type:value`; repeatable, a flag with any of them matches."),
+    ),
+    responses(
+        (status = 200, description = "The flags, each with its environments and their strategies.", body = Object,
+            example = json!({"version": 2, "features": [{"name": "new-checkout-flow", "type": "release", "project": "default", "stale": false, "environments": [{"name": "development", "enabled": true, "hasStrategies": true, "strategies": []}]}]})),
+        (status = 404, description = "No such project."),
+    ))]
 async fn list(
     _: Admin,
     State(s): State<AppState>,
@@ -87,6 +98,16 @@ async fn list(
     Ok(axum::Json(json!({"version": 2, "features": features})))
 }
 
+#[utoipa::path(post, path = "/api/admin/projects/{project}/features", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "Create a flag",
+    request_body(content = FeatureInput, description = "`name` is required; `type` defaults to `release`.",
+        example = json!({"name": "new-checkout-flow", "description": "The new checkout", "type": "release", "impressionData": true})),
+    responses(
+        (status = 201, description = "Created.", body = Object,
+            example = json!({"name": "new-checkout-flow", "description": "The new checkout", "type": "release", "project": "default", "stale": false, "createdAt": "2026-01-01T00:00:00.000Z", "impressionData": true, "archived": false})),
+        (status = 404, description = "No such project."),
+        (status = 409, description = "A flag with that name exists (archived ones included)."),
+    ))]
 async fn create(
     a: Admin,
     State(s): State<AppState>,
@@ -97,6 +118,12 @@ async fn create(
     Ok((StatusCode::CREATED, axum::Json(feature_summary(&f))))
 }
 
+#[utoipa::path(get, path = "/api/admin/projects/{project}/features/{feature}", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "Get a flag, with every environment, strategy and variant",
+    responses(
+        (status = 200, description = "The flag.", body = Object, example = json!({"name": "new-checkout-flow", "description": "The new checkout", "type": "release", "project": "default", "stale": false, "impressionData": true, "archived": false, "createdAt": "2026-01-01T00:00:00.000Z", "environments": [{"name": "development", "enabled": true, "type": "development", "sortOrder": 100, "strategies": [], "variants": []}], "tags": [], "dependencies": [], "children": []})),
+        (status = 404, description = "No such flag in that project."),
+    ))]
 async fn get_one(
     _: Admin,
     State(s): State<AppState>,
@@ -108,6 +135,13 @@ async fn get_one(
     Ok(axum::Json(views::feature(&f, &children, &last_seen)))
 }
 
+#[utoipa::path(put, path = "/api/admin/projects/{project}/features/{feature}", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "Update a flag's description, type, stale and impression data",
+    request_body(content = FeatureInput, description = "What is left out is kept; the name cannot change."),
+    responses(
+        (status = 200, description = "The flag as it is now.", body = Object),
+        (status = 404, description = "No such flag in that project."),
+    ))]
 async fn update(
     a: Admin,
     State(s): State<AppState>,
@@ -123,6 +157,14 @@ async fn update(
     Ok(axum::Json(views::feature(&f, &children, &last_seen)))
 }
 
+#[utoipa::path(patch, path = "/api/admin/projects/{project}/features/{feature}", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "Change a flag with a JSON Patch",
+    request_body(content = Vec<crate::http::openapi::JsonPatchOperation>, description = "RFC 6902 operations on the flag's fields (`/description`, `/type`, `/stale`, `/impressionData`).",
+        example = json!([{"op": "replace", "path": "/description", "value": "Now for everyone"}])),
+    responses(
+        (status = 200, description = "The flag as it is now.", body = Object),
+        (status = 404, description = "No such flag in that project."),
+    ))]
 async fn patch(
     a: Admin,
     State(s): State<AppState>,
@@ -139,6 +181,12 @@ async fn patch(
 }
 
 /// Unleash archives on DELETE and answers 202.
+#[utoipa::path(delete, path = "/api/admin/projects/{project}/features/{feature}", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "Archive a flag",
+    responses(
+        (status = 202, description = "Archived: SDKs no longer get it; it can be revived."),
+        (status = 404, description = "No such flag in that project."),
+    ))]
 async fn archive(
     a: Admin,
     State(s): State<AppState>,
@@ -151,6 +199,15 @@ async fn archive(
 }
 
 /// Unleash answers the dependency routes with 200 and no body.
+#[utoipa::path(post, path = "/api/admin/projects/{project}/features/{feature}/dependencies", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "Make a flag depend on a parent flag",
+    description = "The parent must be in the same project, one level deep; replaces a dependency on that parent.",
+    request_body(content = FeatureDependencyInput, example = json!({"feature": "payments-v2", "enabled": true, "variants": ["blue"]})),
+    responses(
+        (status = 200, description = "Saved; no body."),
+        (status = 404, description = "No such flag or parent."),
+        (status = 409, description = "The parent has a parent itself, or depends on this flag."),
+    ))]
 async fn add_dependency(
     a: Admin,
     State(s): State<AppState>,
@@ -163,6 +220,12 @@ async fn add_dependency(
     Ok(StatusCode::OK)
 }
 
+#[utoipa::path(delete, path = "/api/admin/projects/{project}/features/{feature}/dependencies/{parent}", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "Remove a flag's dependency on one parent",
+    responses(
+        (status = 200, description = "Removed; no body."),
+        (status = 404, description = "No such flag."),
+    ))]
 async fn remove_dependency(
     a: Admin,
     State(s): State<AppState>,
@@ -174,6 +237,12 @@ async fn remove_dependency(
     Ok(StatusCode::OK)
 }
 
+#[utoipa::path(delete, path = "/api/admin/projects/{project}/features/{feature}/dependencies", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "Remove all of a flag's dependencies",
+    responses(
+        (status = 200, description = "Removed; no body."),
+        (status = 404, description = "No such flag."),
+    ))]
 async fn remove_dependencies(
     a: Admin,
     State(s): State<AppState>,
@@ -185,6 +254,13 @@ async fn remove_dependencies(
     Ok(StatusCode::OK)
 }
 
+#[utoipa::path(get, path = "/api/admin/projects/{project}/features/{feature}/environments/{environment}", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "Get a flag in one environment",
+    responses(
+        (status = 200, description = "Whether it is on there, its strategies and variants.", body = Object,
+            example = json!({"name": "production", "environment": "production", "featureName": "new-checkout-flow", "enabled": false, "type": "production", "sortOrder": 200, "strategies": [], "variants": [], "lastSeenAt": null})),
+        (status = 404, description = "No such flag or environment."),
+    ))]
 async fn get_environment(
     _: Admin,
     State(s): State<AppState>,
@@ -202,6 +278,13 @@ async fn get_environment(
     )))
 }
 
+#[utoipa::path(post, path = "/api/admin/projects/{project}/features/{feature}/environments/{environment}/on", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "Switch a flag on in an environment",
+    description = "With no enabled strategy there, `flexibleRollout` at 100 % is added first. Switching to the state it is in changes nothing and records no event.",
+    responses(
+        (status = 200, description = "On; no body."),
+        (status = 404, description = "No such flag or environment."),
+    ))]
 async fn switch_on(
     a: Admin,
     State(s): State<AppState>,
@@ -213,6 +296,12 @@ async fn switch_on(
     Ok(StatusCode::OK)
 }
 
+#[utoipa::path(post, path = "/api/admin/projects/{project}/features/{feature}/environments/{environment}/off", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "Switch a flag off in an environment",
+    responses(
+        (status = 200, description = "Off; no body."),
+        (status = 404, description = "No such flag or environment."),
+    ))]
 async fn switch_off(
     a: Admin,
     State(s): State<AppState>,
@@ -224,6 +313,13 @@ async fn switch_off(
     Ok(StatusCode::OK)
 }
 
+#[utoipa::path(post, path = "/api/admin/features/validate", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "Check that a flag name is valid and free",
+    request_body(content = NameBody, example = json!({"name": "new-checkout-flow"})),
+    responses(
+        (status = 200, description = "The name can be used; no body."),
+        (status = 409, description = "A flag with that name exists."),
+    ))]
 async fn validate(
     _: Admin,
     State(s): State<AppState>,
@@ -233,11 +329,18 @@ async fn validate(
     Ok(StatusCode::OK)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct FeaturesBody {
     features: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/api/admin/projects/{project}/archive", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "Archive several flags of a project",
+    request_body(content = FeaturesBody, example = json!({"features": ["old-banner", "old-search"]})),
+    responses(
+        (status = 202, description = "Archived."),
+        (status = 404, description = "No such project or flag."),
+    ))]
 async fn archive_many(
     a: Admin,
     State(s): State<AppState>,
@@ -250,6 +353,13 @@ async fn archive_many(
     Ok(StatusCode::ACCEPTED)
 }
 
+#[utoipa::path(post, path = "/api/admin/projects/{project}/revive", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "Revive several archived flags of a project",
+    request_body(content = FeaturesBody),
+    responses(
+        (status = 200, description = "Revived, switched off everywhere."),
+        (status = 404, description = "No such archived flag in that project."),
+    ))]
 async fn revive_many(
     a: Admin,
     State(s): State<AppState>,
@@ -262,6 +372,13 @@ async fn revive_many(
     Ok(StatusCode::OK)
 }
 
+#[utoipa::path(post, path = "/api/admin/projects/{project}/delete", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "Delete several archived flags of a project for good",
+    request_body(content = FeaturesBody),
+    responses(
+        (status = 200, description = "Deleted."),
+        (status = 404, description = "No such archived flag in that project."),
+    ))]
 async fn delete_many(
     a: Admin,
     State(s): State<AppState>,
@@ -282,6 +399,10 @@ fn archived_view(features: &[crate::domain::feature::Feature], last_seen: &LastS
     json!({"version": 1, "features": features})
 }
 
+#[utoipa::path(get, path = "/api/admin/archive/features", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "List archived flags",
+    responses((status = 200, description = "Archived flags of every project.", body = Object,
+        example = json!({"version": 1, "features": [{"name": "old-banner", "project": "default", "archivedAt": "2026-01-02T00:00:00.000Z"}]}))))]
 async fn list_archived(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     Ok(axum::Json(archived_view(
         &s.service.list_archived(None).await?,
@@ -289,6 +410,9 @@ async fn list_archived(_: Admin, State(s): State<AppState>) -> ApiResult<impl In
     )))
 }
 
+#[utoipa::path(get, path = "/api/admin/archive/features/{project}", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "List a project's archived flags",
+    responses((status = 200, description = "Archived flags of the project.", body = Object)))]
 async fn list_archived_in_project(
     _: Admin,
     State(s): State<AppState>,
@@ -300,6 +424,12 @@ async fn list_archived_in_project(
     )))
 }
 
+#[utoipa::path(post, path = "/api/admin/archive/revive/{feature}", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "Revive an archived flag",
+    responses(
+        (status = 200, description = "Revived, switched off everywhere."),
+        (status = 404, description = "No such archived flag."),
+    ))]
 async fn revive_one(
     a: Admin,
     State(s): State<AppState>,
@@ -311,6 +441,12 @@ async fn revive_one(
     Ok(StatusCode::OK)
 }
 
+#[utoipa::path(delete, path = "/api/admin/archive/{feature}", tag = "Admin: flags", security(("unleash" = [])),
+    summary = "Delete an archived flag for good",
+    responses(
+        (status = 200, description = "Deleted."),
+        (status = 404, description = "No such archived flag."),
+    ))]
 async fn delete_one(
     a: Admin,
     State(s): State<AppState>,

@@ -67,6 +67,9 @@ fn guard_id(raw: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::NotFound(format!("There is no guard with id {raw}.")))
 }
 
+#[utoipa::path(get, path = "/api/admin/guards", tag = "Kill switch: guards", security(("unleash" = [])),
+    summary = "List guards",
+    responses((status = 200, description = "Every guard, with its `state` (`armed` or `tripped`) and open `trip`.", body = Object)))]
 async fn list(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     let guards: Vec<Value> = s
         .service
@@ -78,6 +81,14 @@ async fn list(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoRespons
     Ok(axum::Json(json!({ "guards": guards })))
 }
 
+#[utoipa::path(post, path = "/api/admin/guards", tag = "Kill switch: guards", security(("unleash" = [])),
+    summary = "Create a guard",
+    request_body = GuardInput,
+    responses(
+        (status = 201, description = "Created.", body = Object, example = json!({"id": 1, "name": "checkout", "signal": {"monitor_id": "12"}, "flags": [{"project": "default", "feature": "new-checkout-flow", "environment": "production"}], "on_recovery": "keep_disabled", "channels": [1], "state": "armed", "trip": null, "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z", "recent_trips": []})),
+        (status = 404, description = "No such monitor, flag, environment or channel."),
+        (status = 409, description = "Another guard has that name."),
+    ))]
 async fn create(
     a: Admin,
     State(s): State<AppState>,
@@ -87,6 +98,12 @@ async fn create(
     Ok((StatusCode::CREATED, axum::Json(view(&guard, true))))
 }
 
+#[utoipa::path(get, path = "/api/admin/guards/{id}", tag = "Kill switch: guards", security(("unleash" = [])),
+    summary = "Get a guard, with its recent trips",
+    responses(
+        (status = 200, description = "The guard.", body = Object, example = json!({"id": 1, "name": "checkout", "signal": {"monitor_id": "12"}, "flags": [{"project": "default", "feature": "new-checkout-flow", "environment": "production"}], "on_recovery": "keep_disabled", "channels": [1], "state": "armed", "trip": null, "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z", "recent_trips": []})),
+        (status = 404, description = "No such guard."),
+    ))]
 async fn get_one(
     _: Admin,
     State(s): State<AppState>,
@@ -98,6 +115,14 @@ async fn get_one(
     )))
 }
 
+#[utoipa::path(put, path = "/api/admin/guards/{id}", tag = "Kill switch: guards", security(("unleash" = [])),
+    summary = "Replace a guard",
+    request_body = GuardInput,
+    responses(
+        (status = 200, description = "The guard as it is now.", body = Object),
+        (status = 404, description = "No such guard, monitor, flag, environment or channel."),
+        (status = 409, description = "Another guard has that name."),
+    ))]
 async fn replace(
     a: Admin,
     State(s): State<AppState>,
@@ -111,6 +136,15 @@ async fn replace(
     Ok(axum::Json(view(&guard, true)))
 }
 
+#[utoipa::path(patch, path = "/api/admin/guards/{id}", tag = "Kill switch: guards", security(("unleash" = [])),
+    summary = "Change some of a guard's fields",
+    request_body(content = Object, description = "The fields of a guard to replace, as in `GuardInput`; the others are kept.",
+        example = json!({"on_recovery": "re_enable"})),
+    responses(
+        (status = 200, description = "The guard as it is now.", body = Object),
+        (status = 404, description = "No such guard, monitor, flag, environment or channel."),
+        (status = 409, description = "Another guard has that name."),
+    ))]
 async fn patch(
     a: Admin,
     State(s): State<AppState>,
@@ -124,6 +158,13 @@ async fn patch(
     Ok(axum::Json(view(&guard, true)))
 }
 
+#[utoipa::path(delete, path = "/api/admin/guards/{id}", tag = "Kill switch: guards", security(("unleash" = [])),
+    summary = "Delete a guard",
+    description = "Its flags stay as they are.",
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, description = "No such guard."),
+    ))]
 async fn remove(
     a: Admin,
     State(s): State<AppState>,
@@ -151,6 +192,14 @@ fn flag_state_view(st: &FlagGuardState) -> Value {
 /// "Why is this flag off?": per environment, the last on/off change (for a guard's, its actor
 /// `guard:<name>` and data naming the guard, the incident and the reason), the guards' open
 /// trips holding the flag, and the guards that name it.
+#[utoipa::path(get, path = "/api/admin/projects/{project}/features/{feature}/kill-switch", tag = "Kill switch: guards", security(("unleash" = [])),
+    summary = "Why is this flag off?",
+    description = "Per environment: whether the flag is on, its last on/off change (for a guard's: the guard, the incident and the reason), the open trips holding it and the guards that name it.",
+    responses(
+        (status = 200, description = "The flag's kill-switch state.", body = Object,
+            example = json!({"project": "default", "feature": "new-checkout-flow", "environments": [{"environment": "production", "enabled": false, "last_change": {"type": "feature-environment-disabled", "createdBy": "guard:checkout"}, "held_by": [], "guards": ["checkout"]}]})),
+        (status = 404, description = "No such flag in that project."),
+    ))]
 async fn flag_state(
     _: Admin,
     State(s): State<AppState>,

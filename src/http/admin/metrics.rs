@@ -58,6 +58,9 @@ fn counts_view(environment: &str, hour: Timestamp, c: &Counts) -> Value {
     })
 }
 
+#[utoipa::path(get, path = "/api/admin/client-metrics/features/{name}", tag = "Admin: metrics", security(("unleash" = [])),
+    summary = "A flag's usage in the last hour, per environment",
+    responses((status = 200, description = "Yes/no counts per environment, and the applications that used it.", body = Object)))]
 async fn feature_usage(
     _: Admin,
     State(s): State<AppState>,
@@ -78,6 +81,10 @@ async fn feature_usage(
     })))
 }
 
+#[utoipa::path(get, path = "/api/admin/client-metrics/features/{name}/raw", tag = "Admin: metrics", security(("unleash" = [])),
+    summary = "A flag's usage per hour, per environment and application",
+    params(("hoursBack" = Option<i64>, Query, description = "1 to 168 hours; 1 when absent.")),
+    responses((status = 200, description = "One entry per hour, environment and application.", body = Object)))]
 async fn feature_raw(
     _: Admin,
     State(s): State<AppState>,
@@ -117,6 +124,10 @@ fn application_fields(a: &Application) -> Value {
     })
 }
 
+#[utoipa::path(get, path = "/api/admin/metrics/applications", tag = "Admin: metrics", security(("unleash" = [])),
+    summary = "List the applications whose SDKs registered",
+    responses((status = 200, description = "The applications.", body = Object,
+        example = json!({"applications": [{"appName": "checkout", "usage": [{"project": "default", "environments": ["development"]}]}], "total": 1}))))]
 async fn applications(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     let applications: Vec<Value> = s
         .service
@@ -140,6 +151,12 @@ async fn applications(_: Admin, State(s): State<AppState>) -> ApiResult<impl Int
     ))
 }
 
+#[utoipa::path(get, path = "/api/admin/metrics/applications/{app}", tag = "Admin: metrics", security(("unleash" = [])),
+    summary = "An application, with its instances and the flags it evaluated",
+    responses(
+        (status = 200, description = "The application: instances with SDK versions and when each was last seen.", body = Object),
+        (status = 404, description = "No SDK registered that application."),
+    ))]
 async fn application(
     _: Admin,
     State(s): State<AppState>,

@@ -1,18 +1,19 @@
 //! Unleash's admin API (`/api/admin/*`), for an admin token. Paths, bodies, status codes
-//! and error bodies follow Unleash 8.
+//! and error bodies follow Unleash 8. The handler modules are visible to `http` for the
+//! OpenAPI document (`http::openapi`), which names each handler.
 
-mod events;
-mod features;
-mod guards;
-mod metrics;
-mod notifications;
-mod projects;
-mod segments;
-mod strategies;
-mod tags;
-mod tokens;
+pub(super) mod events;
+pub(super) mod features;
+pub(super) mod guards;
+pub(super) mod metrics;
+pub(super) mod notifications;
+pub(super) mod projects;
+pub(super) mod segments;
+pub(super) mod strategies;
+pub(super) mod tags;
+pub(super) mod tokens;
 mod views;
-mod webhook_sources;
+pub(super) mod webhook_sources;
 
 use axum::Router;
 
@@ -34,7 +35,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The body of the `…/validate` routes: `{"name": "…"}`.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 pub(crate) struct NameBody {
     #[serde(default)]
     pub name: String,

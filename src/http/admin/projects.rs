@@ -26,6 +26,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/environments/{name}", get(get_environment))
 }
 
+#[utoipa::path(get, path = "/api/admin/projects", tag = "Admin: projects and environments", security(("unleash" = [])),
+    summary = "List projects",
+    responses((status = 200, description = "Every project, with its number of flags.", body = Object,
+        example = json!({"version": 1, "projects": [{"id": "default", "name": "Default", "description": "Default project", "featureCount": 3}]}))))]
 async fn list_projects(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     let projects: Vec<_> = s
         .service
@@ -40,6 +44,12 @@ async fn list_projects(_: Admin, State(s): State<AppState>) -> ApiResult<impl In
     Ok(axum::Json(json!({"version": 1, "projects": projects})))
 }
 
+#[utoipa::path(get, path = "/api/admin/projects/{project}", tag = "Admin: projects and environments", security(("unleash" = [])),
+    summary = "Get a project, with its environments and flags",
+    responses(
+        (status = 200, description = "The project.", body = Object),
+        (status = 404, description = "No such project."),
+    ))]
 async fn get_project(
     _: Admin,
     State(s): State<AppState>,
@@ -66,6 +76,14 @@ async fn get_project(
     })))
 }
 
+#[utoipa::path(post, path = "/api/admin/projects", tag = "Admin: projects and environments", security(("unleash" = [])),
+    summary = "Create a project",
+    request_body = ProjectInput,
+    responses(
+        (status = 201, description = "Created.", body = Object,
+            example = json!({"id": "payments", "name": "Payments", "description": null, "createdAt": "2026-01-01T00:00:00.000Z"})),
+        (status = 409, description = "A project with that id exists."),
+    ))]
 async fn create_project(
     a: Admin,
     State(s): State<AppState>,
@@ -84,6 +102,10 @@ fn environment_view(e: &Environment) -> serde_json::Value {
     json!({"name": e.name, "type": e.env_type, "enabled": e.enabled, "sortOrder": e.sort_order, "protected": false})
 }
 
+#[utoipa::path(get, path = "/api/admin/environments", tag = "Admin: projects and environments", security(("unleash" = [])),
+    summary = "List environments",
+    responses((status = 200, description = "Every environment.", body = Object,
+        example = json!({"version": 1, "environments": [{"name": "development", "type": "development", "enabled": true, "sortOrder": 100, "protected": false}]}))))]
 async fn list_environments(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     let envs: Vec<_> = s
         .service
@@ -95,6 +117,12 @@ async fn list_environments(_: Admin, State(s): State<AppState>) -> ApiResult<imp
     Ok(axum::Json(json!({"version": 1, "environments": envs})))
 }
 
+#[utoipa::path(get, path = "/api/admin/environments/{name}", tag = "Admin: projects and environments", security(("unleash" = [])),
+    summary = "Get an environment",
+    responses(
+        (status = 200, description = "The environment.", body = Object),
+        (status = 404, description = "No such environment."),
+    ))]
 async fn get_environment(
     _: Admin,
     State(s): State<AppState>,
@@ -107,6 +135,13 @@ async fn get_environment(
     Ok(axum::Json(environment_view(env)))
 }
 
+#[utoipa::path(post, path = "/api/admin/environments", tag = "Admin: projects and environments", security(("unleash" = [])),
+    summary = "Create an environment",
+    request_body = EnvironmentInput,
+    responses(
+        (status = 201, description = "Created.", body = Object),
+        (status = 409, description = "An environment with that name exists."),
+    ))]
 async fn create_environment(
     a: Admin,
     State(s): State<AppState>,

@@ -37,6 +37,9 @@ fn segment_id(raw: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::NotFound(format!("Could not find segment with id {raw}.")))
 }
 
+#[utoipa::path(get, path = "/api/admin/segments", tag = "Admin: segments", security(("unleash" = [])),
+    summary = "List segments",
+    responses((status = 200, description = "Every segment, with how many flags use it.", body = Object)))]
 async fn list(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     let segments: Vec<_> = s
         .service
@@ -48,6 +51,13 @@ async fn list(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoRespons
     Ok(axum::Json(json!({"segments": segments})))
 }
 
+#[utoipa::path(post, path = "/api/admin/segments", tag = "Admin: segments", security(("unleash" = [])),
+    summary = "Create a segment",
+    request_body(content = SegmentInput, example = json!({"name": "beta-testers", "constraints": [{"contextName": "userId", "operator": "IN", "values": ["u1", "u2"]}]})),
+    responses(
+        (status = 201, description = "Created.", body = Object, example = json!({"id": 1, "name": "beta-testers", "description": "People who asked for it", "project": null, "constraints": [{"contextName": "userId", "operator": "IN", "values": ["u1", "u2"], "caseInsensitive": false, "inverted": false}], "createdBy": "admin", "createdAt": "2026-01-01T00:00:00.000Z", "usedInFeatures": 0, "usedInProjects": null})),
+        (status = 409, description = "A segment with that name exists."),
+    ))]
 async fn create(
     a: Admin,
     State(s): State<AppState>,
@@ -57,6 +67,12 @@ async fn create(
     Ok((StatusCode::CREATED, axum::Json(view(&seg, &[]))))
 }
 
+#[utoipa::path(get, path = "/api/admin/segments/{id}", tag = "Admin: segments", security(("unleash" = [])),
+    summary = "Get a segment",
+    responses(
+        (status = 200, description = "The segment.", body = Object, example = json!({"id": 1, "name": "beta-testers", "description": "People who asked for it", "project": null, "constraints": [{"contextName": "userId", "operator": "IN", "values": ["u1", "u2"], "caseInsensitive": false, "inverted": false}], "createdBy": "admin", "createdAt": "2026-01-01T00:00:00.000Z", "usedInFeatures": 0, "usedInProjects": null})),
+        (status = 404, description = "No such segment."),
+    ))]
 async fn get_one(
     _: Admin,
     State(s): State<AppState>,
@@ -69,6 +85,14 @@ async fn get_one(
 }
 
 /// Unleash answers 204 to PUT and DELETE.
+#[utoipa::path(put, path = "/api/admin/segments/{id}", tag = "Admin: segments", security(("unleash" = [])),
+    summary = "Replace a segment",
+    request_body = SegmentInput,
+    responses(
+        (status = 204, description = "Saved."),
+        (status = 404, description = "No such segment."),
+        (status = 409, description = "Another segment has that name."),
+    ))]
 async fn update(
     a: Admin,
     State(s): State<AppState>,
@@ -81,6 +105,13 @@ async fn update(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(delete, path = "/api/admin/segments/{id}", tag = "Admin: segments", security(("unleash" = [])),
+    summary = "Delete a segment",
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, description = "No such segment."),
+        (status = 409, description = "A strategy still uses it."),
+    ))]
 async fn remove(
     a: Admin,
     State(s): State<AppState>,
@@ -90,6 +121,13 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/admin/segments/validate", tag = "Admin: segments", security(("unleash" = [])),
+    summary = "Check that a segment name is free",
+    request_body(content = crate::http::admin::NameBody, example = json!({"name": "beta-testers"})),
+    responses(
+        (status = 204, description = "The name can be used."),
+        (status = 409, description = "A segment with that name exists."),
+    ))]
 async fn validate(
     _: Admin,
     State(s): State<AppState>,

@@ -39,6 +39,12 @@ fn target((project, feature, environment): &(String, String, String)) -> Target<
     }
 }
 
+#[utoipa::path(get, path = "/api/admin/projects/{project}/features/{feature}/environments/{environment}/strategies", tag = "Admin: strategies", security(("unleash" = [])),
+    summary = "List a flag's strategies in an environment",
+    responses(
+        (status = 200, description = "The strategies, in evaluation order.", body = Object, example = json!([])),
+        (status = 404, description = "No such flag or environment."),
+    ))]
 async fn list(
     _: Admin,
     State(s): State<AppState>,
@@ -48,6 +54,13 @@ async fn list(
 }
 
 /// Unleash answers 200 (not 201) with the new strategy.
+#[utoipa::path(post, path = "/api/admin/projects/{project}/features/{feature}/environments/{environment}/strategies", tag = "Admin: strategies", security(("unleash" = [])),
+    summary = "Add a strategy",
+    request_body(content = StrategyInput, description = "One of `default`, `flexibleRollout`, `userWithId`, `gradualRolloutUserId`, `gradualRolloutSessionId`, `gradualRolloutRandom`, `remoteAddress`, `applicationHostname`. Parameters are kept as strings; `rollout` is a whole number from 0 to 100.", example = json!({"name": "flexibleRollout", "parameters": {"rollout": "10", "stickiness": "userId", "groupId": "new-checkout-flow"}, "constraints": [{"contextName": "country", "operator": "IN", "values": ["NO", "SE"]}]})),
+    responses(
+        (status = 200, description = "The new strategy (200, as Unleash answers).", body = Object, example = json!({"id": "01J9Z5T3K8V6M2Q4R7W1X0Y9AB", "name": "flexibleRollout", "title": null, "disabled": false, "sortOrder": 0, "constraints": [{"contextName": "country", "operator": "IN", "values": ["NO", "SE"], "caseInsensitive": false, "inverted": false}], "parameters": {"rollout": "10", "stickiness": "userId", "groupId": "new-checkout-flow"}, "variants": [], "segments": []})),
+        (status = 404, description = "No such flag, environment or segment."),
+    ))]
 async fn add(
     a: Admin,
     State(s): State<AppState>,
@@ -59,6 +72,12 @@ async fn add(
     ))
 }
 
+#[utoipa::path(get, path = "/api/admin/projects/{project}/features/{feature}/environments/{environment}/strategies/{strategy}", tag = "Admin: strategies", security(("unleash" = [])),
+    summary = "Get a strategy",
+    responses(
+        (status = 200, description = "The strategy.", body = Object, example = json!({"id": "01J9Z5T3K8V6M2Q4R7W1X0Y9AB", "name": "flexibleRollout", "title": null, "disabled": false, "sortOrder": 0, "constraints": [{"contextName": "country", "operator": "IN", "values": ["NO", "SE"], "caseInsensitive": false, "inverted": false}], "parameters": {"rollout": "10", "stickiness": "userId", "groupId": "new-checkout-flow"}, "variants": [], "segments": []})),
+        (status = 404, description = "No such flag, environment or strategy."),
+    ))]
 async fn get_one(
     _: Admin,
     State(s): State<AppState>,
@@ -72,6 +91,13 @@ async fn get_one(
     Ok(axum::Json(s.service.get_strategy(&at, &id).await?))
 }
 
+#[utoipa::path(put, path = "/api/admin/projects/{project}/features/{feature}/environments/{environment}/strategies/{strategy}", tag = "Admin: strategies", security(("unleash" = [])),
+    summary = "Replace a strategy",
+    request_body(content = StrategyInput, description = "One of `default`, `flexibleRollout`, `userWithId`, `gradualRolloutUserId`, `gradualRolloutSessionId`, `gradualRolloutRandom`, `remoteAddress`, `applicationHostname`. Parameters are kept as strings; `rollout` is a whole number from 0 to 100."),
+    responses(
+        (status = 200, description = "The strategy as it is now.", body = Object),
+        (status = 404, description = "No such flag, environment or strategy."),
+    ))]
 async fn update(
     a: Admin,
     State(s): State<AppState>,
@@ -88,6 +114,14 @@ async fn update(
     ))
 }
 
+#[utoipa::path(patch, path = "/api/admin/projects/{project}/features/{feature}/environments/{environment}/strategies/{strategy}", tag = "Admin: strategies", security(("unleash" = [])),
+    summary = "Change a strategy with a JSON Patch",
+    request_body(content = Vec<crate::http::openapi::JsonPatchOperation>,
+        example = json!([{"op": "replace", "path": "/parameters/rollout", "value": "50"}])),
+    responses(
+        (status = 200, description = "The strategy as it is now.", body = Object),
+        (status = 404, description = "No such flag, environment or strategy."),
+    ))]
 async fn patch(
     a: Admin,
     State(s): State<AppState>,
@@ -104,6 +138,12 @@ async fn patch(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/admin/projects/{project}/features/{feature}/environments/{environment}/strategies/{strategy}", tag = "Admin: strategies", security(("unleash" = [])),
+    summary = "Remove a strategy",
+    responses(
+        (status = 200, description = "Removed; no body."),
+        (status = 404, description = "No such flag, environment or strategy."),
+    ))]
 async fn remove(
     a: Admin,
     State(s): State<AppState>,
@@ -118,6 +158,13 @@ async fn remove(
     Ok(StatusCode::OK)
 }
 
+#[utoipa::path(post, path = "/api/admin/projects/{project}/features/{feature}/environments/{environment}/strategies/set-sort-order", tag = "Admin: strategies", security(("unleash" = [])),
+    summary = "Set the order strategies are evaluated in",
+    request_body(content = Vec<SortOrder>, example = json!([{"id": "01J9Z5T3K8V6M2Q4R7W1X0Y9AB", "sortOrder": 0}])),
+    responses(
+        (status = 200, description = "Saved; no body."),
+        (status = 404, description = "No such flag, environment or strategy."),
+    ))]
 async fn sort(
     a: Admin,
     State(s): State<AppState>,
@@ -134,6 +181,13 @@ fn variants_view(variants: &[crate::domain::strategy::Variant]) -> Value {
     json!({"version": 1, "variants": variants})
 }
 
+#[utoipa::path(get, path = "/api/admin/projects/{project}/features/{feature}/environments/{environment}/variants", tag = "Admin: strategies", security(("unleash" = [])),
+    summary = "Get a flag's variants in an environment",
+    responses(
+        (status = 200, description = "The variants, sorted by name.", body = Object,
+            example = json!({"version": 1, "variants": [{"name": "blue", "weight": 500, "weightType": "variable", "stickiness": "default", "payload": {"type": "string", "value": "b"}}]})),
+        (status = 404, description = "No such flag or environment."),
+    ))]
 async fn get_variants(
     _: Admin,
     State(s): State<AppState>,
@@ -144,6 +198,14 @@ async fn get_variants(
     )))
 }
 
+#[utoipa::path(put, path = "/api/admin/projects/{project}/features/{feature}/environments/{environment}/variants", tag = "Admin: strategies", security(("unleash" = [])),
+    summary = "Replace a flag's variants in an environment",
+    request_body(content = Vec<VariantInput>, description = "Weights 0–1000: `fix` variants keep theirs, `variable` ones share what is left equally.",
+        example = json!([{"name": "blue", "weightType": "variable", "stickiness": "default"}, {"name": "green", "weight": 200, "weightType": "fix"}])),
+    responses(
+        (status = 200, description = "The variants as they are now.", body = Object),
+        (status = 404, description = "No such flag or environment."),
+    ))]
 async fn put_variants(
     a: Admin,
     State(s): State<AppState>,
@@ -155,6 +217,14 @@ async fn put_variants(
     )))
 }
 
+#[utoipa::path(patch, path = "/api/admin/projects/{project}/features/{feature}/environments/{environment}/variants", tag = "Admin: strategies", security(("unleash" = [])),
+    summary = "Change a flag's variants with a JSON Patch",
+    request_body(content = Vec<crate::http::openapi::JsonPatchOperation>,
+        example = json!([{"op": "add", "path": "/-", "value": {"name": "red", "weightType": "variable"}}])),
+    responses(
+        (status = 200, description = "The variants as they are now.", body = Object),
+        (status = 404, description = "No such flag or environment."),
+    ))]
 async fn patch_variants(
     a: Admin,
     State(s): State<AppState>,

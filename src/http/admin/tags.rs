@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct TagTypeBody {
     #[serde(default)]
     name: String,
@@ -37,6 +37,10 @@ struct TagTypeBody {
     icon: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/admin/tag-types", tag = "Admin: tags", security(("unleash" = [])),
+    summary = "List tag types",
+    responses((status = 200, description = "Every tag type.", body = Object,
+        example = json!({"version": 1, "tagTypes": [{"name": "simple", "description": "Used to simplify filtering of features", "icon": "#"}]}))))]
 async fn list_types(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     let types: Vec<_> = s
         .service
@@ -48,6 +52,13 @@ async fn list_types(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoR
     Ok(axum::Json(json!({"version": 1, "tagTypes": types})))
 }
 
+#[utoipa::path(post, path = "/api/admin/tag-types", tag = "Admin: tags", security(("unleash" = [])),
+    summary = "Create a tag type",
+    request_body(content = TagTypeBody, example = json!({"name": "team", "description": "Who owns it"})),
+    responses(
+        (status = 201, description = "Created.", body = Object),
+        (status = 409, description = "A tag type with that name exists."),
+    ))]
 async fn create_type(
     a: Admin,
     State(s): State<AppState>,
@@ -68,12 +79,23 @@ async fn create_type(
     ))
 }
 
+#[utoipa::path(get, path = "/api/admin/tags", tag = "Admin: tags", security(("unleash" = [])),
+    summary = "List every tag in use",
+    responses((status = 200, description = "The tags.", body = Object,
+        example = json!({"version": 1, "tags": [{"type": "simple", "value": "checkout"}]}))))]
 async fn list_tags(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     Ok(axum::Json(
         json!({"version": 1, "tags": s.service.list_tags().await?}),
     ))
 }
 
+#[utoipa::path(get, path = "/api/admin/features/{feature}/tags", tag = "Admin: tags", security(("unleash" = [])),
+    summary = "List a flag's tags",
+    responses(
+        (status = 200, description = "The flag's tags.", body = Object,
+            example = json!({"version": 1, "tags": [{"type": "simple", "value": "checkout"}]})),
+        (status = 404, description = "No such flag."),
+    ))]
 async fn feature_tags(
     _: Admin,
     State(s): State<AppState>,
@@ -85,6 +107,13 @@ async fn feature_tags(
 }
 
 /// 201 with the tag and a `Location`, as Unleash answers.
+#[utoipa::path(post, path = "/api/admin/features/{feature}/tags", tag = "Admin: tags", security(("unleash" = [])),
+    summary = "Tag a flag",
+    request_body(content = Tag, example = json!({"type": "simple", "value": "checkout"})),
+    responses(
+        (status = 201, description = "Tagged; `Location` names the tag.", body = Tag),
+        (status = 404, description = "No such flag or tag type."),
+    ))]
 async fn add(
     a: Admin,
     State(s): State<AppState>,
@@ -111,7 +140,7 @@ async fn add(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct TagChanges {
     #[serde(default)]
@@ -120,6 +149,13 @@ struct TagChanges {
     removed_tags: Vec<Tag>,
 }
 
+#[utoipa::path(put, path = "/api/admin/features/{feature}/tags", tag = "Admin: tags", security(("unleash" = [])),
+    summary = "Add and remove several of a flag's tags",
+    request_body(content = TagChanges, example = json!({"addedTags": [{"type": "simple", "value": "checkout"}], "removedTags": []})),
+    responses(
+        (status = 200, description = "The flag's tags as they are now.", body = Object),
+        (status = 404, description = "No such flag or tag type."),
+    ))]
 async fn update(
     a: Admin,
     State(s): State<AppState>,
@@ -133,6 +169,12 @@ async fn update(
     Ok(axum::Json(json!({"version": 1, "tags": tags})))
 }
 
+#[utoipa::path(delete, path = "/api/admin/features/{feature}/tags/{tag_type}/{value}", tag = "Admin: tags", security(("unleash" = [])),
+    summary = "Remove a tag from a flag",
+    responses(
+        (status = 200, description = "Removed (or it was not there)."),
+        (status = 404, description = "No such flag."),
+    ))]
 async fn remove(
     a: Admin,
     State(s): State<AppState>,

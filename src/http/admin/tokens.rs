@@ -39,6 +39,11 @@ fn view(t: &ApiToken, secret: &str) -> Value {
     })
 }
 
+#[utoipa::path(get, path = "/api/admin/api-tokens", tag = "Admin: tokens", security(("unleash" = [])),
+    summary = "List API tokens",
+    description = "Secrets are shown only by their first characters: the whole secret is not kept.",
+    responses((status = 200, description = "Every token.", body = Object,
+        example = json!({"tokens": [{"tokenId": 1, "secret": "*:*.unle…", "tokenName": "admin", "type": "admin", "environment": "*", "project": "[]", "projects": ["*"]}]}))))]
 async fn list(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     let tokens: Vec<_> = s
         .service
@@ -50,6 +55,15 @@ async fn list(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoRespons
     Ok(axum::Json(json!({"tokens": tokens})))
 }
 
+#[utoipa::path(post, path = "/api/admin/api-tokens", tag = "Admin: tokens", security(("unleash" = [])),
+    summary = "Create an API token",
+    description = "The answer holds the whole secret, the only time it is shown.",
+    request_body(content = TokenRequest, description = "`type` is `admin`, `backend` (or `client`) or `frontend`; backend and frontend tokens need an `environment` and `project` or `projects`.",
+        example = json!({"tokenName": "checkout-service", "type": "backend", "environment": "development", "projects": ["default"]})),
+    responses(
+        (status = 201, description = "Created, with its secret.", body = Object, example = json!({"tokenId": 3, "secret": "default:development.4f9c2e…", "tokenName": "checkout-service", "type": "backend", "environment": "development", "project": "default", "projects": ["default"], "expiresAt": null, "createdAt": "2026-01-01T00:00:00.000Z", "seenAt": null, "alias": null})),
+        (status = 404, description = "No such project or environment."),
+    ))]
 async fn create(
     a: Admin,
     State(s): State<AppState>,
@@ -62,13 +76,20 @@ async fn create(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ExpiryBody {
     expires_at: Option<Timestamp>,
 }
 
 /// `{token}` is the token's id or its secret (Unleash's admin API uses the secret).
+#[utoipa::path(put, path = "/api/admin/api-tokens/{token}", tag = "Admin: tokens", security(("unleash" = [])),
+    summary = "Change when a token expires",
+    request_body(content = ExpiryBody, example = json!({"expiresAt": "2027-01-01T00:00:00.000Z"})),
+    responses(
+        (status = 200, description = "The token as it is now.", body = Object),
+        (status = 404, description = "No such token."),
+    ))]
 async fn update(
     a: Admin,
     State(s): State<AppState>,
@@ -82,6 +103,12 @@ async fn update(
     Ok(axum::Json(view(&t, &t.secret_prefix)))
 }
 
+#[utoipa::path(delete, path = "/api/admin/api-tokens/{token}", tag = "Admin: tokens", security(("unleash" = [])),
+    summary = "Delete a token",
+    responses(
+        (status = 200, description = "Deleted."),
+        (status = 404, description = "No such token."),
+    ))]
 async fn remove(
     a: Admin,
     State(s): State<AppState>,

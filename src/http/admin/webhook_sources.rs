@@ -72,6 +72,10 @@ fn source_id(raw: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::NotFound(format!("There is no webhook source with id {raw}.")))
 }
 
+#[utoipa::path(get, path = "/api/admin/webhook-sources", tag = "Webhooks", security(("unleash" = [])),
+    summary = "List webhook sources",
+    responses((status = 200, description = "Every source, without secrets.", body = Object,
+        example = json!({"webhook_sources": [{"id": 1, "name": "better-stack", "kind": "betterstack", "basic_auth": null, "legacy_path": false}]}))))]
 async fn list(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     let sources: Vec<Value> = s
         .service
@@ -83,6 +87,14 @@ async fn list(_: Admin, State(s): State<AppState>) -> ApiResult<impl IntoRespons
     Ok(axum::Json(json!({"webhook_sources": sources})))
 }
 
+#[utoipa::path(post, path = "/api/admin/webhook-sources", tag = "Webhooks", security(("unleash" = [])),
+    summary = "Create a webhook source",
+    description = "The answer holds the secret and the receiver URL to paste into Better Stack, shown this once. The URL is built from the request's `Host` and `X-Forwarded-Proto`.",
+    request_body = SourceInput,
+    responses(
+        (status = 201, description = "Created, with `secret` and `url`.", body = Object, example = json!({"id": 1, "name": "better-stack", "kind": "betterstack", "basic_auth": null, "legacy_path": false, "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z", "secret": "k3J9…", "url": "https://flags.example.com/api/webhooks/betterstack/k3J9…"})),
+        (status = 409, description = "Another source has that name."),
+    ))]
 async fn create(
     a: Admin,
     State(s): State<AppState>,
@@ -96,6 +108,12 @@ async fn create(
     ))
 }
 
+#[utoipa::path(get, path = "/api/admin/webhook-sources/{id}", tag = "Webhooks", security(("unleash" = [])),
+    summary = "Get a webhook source",
+    responses(
+        (status = 200, description = "The source, without its secret.", body = Object),
+        (status = 404, description = "No such source."),
+    ))]
 async fn get_one(
     _: Admin,
     State(s): State<AppState>,
@@ -105,6 +123,12 @@ async fn get_one(
     Ok(axum::Json(source.view()))
 }
 
+#[utoipa::path(delete, path = "/api/admin/webhook-sources/{id}", tag = "Webhooks", security(("unleash" = [])),
+    summary = "Delete a webhook source",
+    responses(
+        (status = 204, description = "Deleted, with its delivery log."),
+        (status = 404, description = "No such source."),
+    ))]
 async fn remove(
     a: Admin,
     State(s): State<AppState>,
@@ -116,6 +140,13 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/admin/webhook-sources/{id}/rotate-secret", tag = "Webhooks", security(("unleash" = [])),
+    summary = "Give a webhook source a new secret",
+    description = "The old URL stops working at once.",
+    responses(
+        (status = 200, description = "The new `secret` and `url`, shown this once.", body = Object, example = json!({"id": 1, "name": "better-stack", "kind": "betterstack", "basic_auth": null, "legacy_path": false, "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z", "secret": "k3J9…", "url": "https://flags.example.com/api/webhooks/betterstack/k3J9…"})),
+        (status = 404, description = "No such source."),
+    ))]
 async fn rotate(
     a: Admin,
     State(s): State<AppState>,
@@ -130,6 +161,17 @@ async fn rotate(
 }
 
 /// `?limit=` (1–1000, default 100) and `?offset=`, newest first.
+#[utoipa::path(get, path = "/api/admin/webhook-sources/{id}/deliveries", tag = "Webhooks", security(("unleash" = [])),
+    summary = "A webhook source's delivery log, newest first",
+    params(
+        ("limit" = Option<i64>, Query, description = "1 to 1000, default 100."),
+        ("offset" = Option<i64>, Query, description = "Deliveries to skip."),
+    ),
+    responses(
+        (status = 200, description = "The deliveries.", body = Object,
+            example = json!({"deliveries": [{"id": 5, "received_at": "2026-01-01T00:00:00.000Z", "event": "started", "incident_id": "1", "monitor_id": "4", "monitor_name": "checkout-api", "outcome": "processed", "guards": []}], "total": 1})),
+        (status = 404, description = "No such source."),
+    ))]
 async fn deliveries(
     _: Admin,
     State(s): State<AppState>,

@@ -1,7 +1,7 @@
 // One flag: per environment, its switch, why it is off (the kill switch view), its strategies
 // (rollout and constraints) and its variants; then its recent events.
 
-import { h, mount, icon, toast, confirmDialog, field, select, showFieldErrors, formMessage, busy, skeleton, emptyState, pill } from "../dom.js";
+import { h, mount, icon, toast, confirmDialog, field, select, showFieldErrors, formMessage, busy, skeleton, pill } from "../dom.js";
 import { get, post, put, del, enc } from "../api.js";
 import { timeEl } from "../format.js";
 import { flagSwitch, typeLabel, STRATEGIES, rolloutSummary } from "./flags.js";

@@ -188,7 +188,7 @@ export async function renderOne(ctx) {
           h("dd", h("span", { class: "mono" }, a.url || "—")),
           h("dt", "Cause"),
           h("dd", a.cause || "—"),
-          Object.entries(a.metadata || {}).map(([k, v]) => [h("dt", k), h("dd", String(v))]),
+          Object.entries(a.metadata || {}).map(([k, v]) => [h("dt", k === "Cause" ? "Cause code" : k), h("dd", k === "Cause" ? h("code", String(v)) : String(v))]),
         ),
         a.response_content ? h("pre", { class: "response" }, a.response_content) : null,
       ),

@@ -38,6 +38,7 @@ export async function render(ctx) {
 
   let sla = null;
   let points = null;
+  let channelNames = new Map();
 
   function renderHead() {
     const a = monitor.attributes;
@@ -105,7 +106,7 @@ export async function render(ctx) {
         h("span", { class: "stat-value-sm" }, a.paused ? "Paused" : a.last_checked_at ? timeEl(h, a.last_checked_at) : "Not yet"),
         a.paused ? ["since ", timeEl(h, a.paused_at)] : `every ${a.check_frequency} s`,
       ),
-      stat("Last response", h("span", { class: "num", dataset: { stat: "last-response" } }, points ? responseTime(lastResponse(points)) : "—"), "average of the last minute checked"),
+      stat("Last response", h("span", { class: "num", dataset: { stat: "last-response" } }, points ? responseTime(lastResponse(points)) : "—"), "last minute's average"),
       stat("Availability", h("span", { class: "num" }, s ? percent(s.availability, 3) : "—"), "last 30 days"),
       stat("Incidents", h("span", { class: "num" }, s ? String(s.number_of_incidents) : "—"), s && s.total_downtime ? `${duration(s.total_downtime)} down, 30 days` : "last 30 days"),
     );
@@ -124,7 +125,7 @@ export async function render(ctx) {
       ["Timeout", `${a.request_timeout} ${timeoutUnit}`],
       ["Down after", a.confirmation_period ? `${a.confirmation_period} s of failure` : "the first failure"],
       ["Up after", a.recovery_period ? `${a.recovery_period} s of success` : "the first success"],
-      ["Notifications", (a.notification_channels || []).length ? a.notification_channels.map((c) => `#${c}`).join(", ") : "none"],
+      ["Notifications", (a.notification_channels || []).length ? a.notification_channels.map((c) => channelNames.get(c) || `#${c}`).join(", ") : "none"],
       ["Created", timeEl(h, a.created_at, { relative: false })],
     ].filter(Boolean);
     mount(configBox, h("dl", { class: "dl" }, rows.map(([k, v]) => [h("dt", k), h("dd", v)])));
@@ -174,6 +175,12 @@ export async function render(ctx) {
   renderHead();
   renderStats();
   renderConfig();
+  get("/api/admin/notification-channels", { signal: ctx.signal })
+    .then(({ channels }) => {
+      channelNames = new Map(channels.map((c) => [c.id, c.name]));
+      if (ctx.alive()) renderConfig();
+    })
+    .catch(() => {});
   await Promise.all([loadHistory().catch((e) => mount(chartBox, h("p", { class: "muted" }, e.message))), loadIncidents().catch(() => mount(incidentsBox)), loadGuards().catch(() => mount(guardsBox))]);
 
   ctx.every(3000, async () => {

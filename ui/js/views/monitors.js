@@ -1,8 +1,8 @@
 // Monitors: current status, last response time, the last 24 h and the last 90 days of each.
 
 import { h, mount, icon, skeleton, emptyState, pill } from "../dom.js";
-import { get, getAllPages, enc, ApiError } from "../api.js";
-import { timeEl, responseTime, isoDay } from "../format.js";
+import { get, getAllPages, enc } from "../api.js";
+import { timeEl, responseTime } from "../format.js";
 import { sparkline, uptimeBars, overallUptime } from "../charts.js";
 import { percent } from "../format.js";
 
@@ -50,57 +50,10 @@ export async function responseTimes(id, signal) {
   return region ? region.response_times : [];
 }
 
-// --------------------------------------------------------------------------- uptime
-let uptimeRoute = "unknown"; // "yes" once /uptime answered, "no" when the server has no such route
-
-/**
- * 90 days of `{date, availability|null, downtime_seconds, incidents}`, oldest first: from
- * `GET /api/v2/monitors/{id}/uptime?days=90`, or, on a server without that route, worked out
- * here from the monitor's incidents (the same definition: downtime is time inside incidents).
- */
+/** 90 days of `{date, availability|null, downtime_seconds, incidents}`, oldest first. */
 export async function uptimeDays(monitor, days = 90, signal) {
-  if (uptimeRoute !== "no") {
-    try {
-      const r = await get(`/api/v2/monitors/${enc(monitor.id)}/uptime?days=${days}`, { signal });
-      uptimeRoute = "yes";
-      const list = Array.isArray(r.data) ? r.data : (r.data && r.data.attributes && r.data.attributes.days) || [];
-      return list.slice(-days);
-    } catch (e) {
-      if (!(e instanceof ApiError) || e.status !== 404 || !/no route/i.test(e.message)) throw e;
-      uptimeRoute = "no";
-    }
-  }
-  return uptimeFromIncidents(monitor, days, signal);
-}
-
-async function uptimeFromIncidents(monitor, days, signal) {
-  const now = Date.now();
-  const today = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), new Date(now).getUTCDate());
-  const first = today - (days - 1) * 86_400_000;
-  const incidents = await getAllPages(`/api/v2/incidents?monitor_id=${enc(monitor.id)}&from=${isoDay(new Date(first))}`, 2000, signal);
-  const created = new Date(monitor.attributes.created_at).getTime();
-  const spans = incidents.map((i) => [new Date(i.attributes.started_at).getTime(), i.attributes.resolved_at ? new Date(i.attributes.resolved_at).getTime() : now]);
-  const out = [];
-  for (let d = 0; d < days; d++) {
-    const from = first + d * 86_400_000;
-    const to = from + 86_400_000;
-    const covered0 = Math.max(from, created);
-    const covered1 = Math.min(to, now);
-    const date = isoDay(new Date(from));
-    if (covered1 <= covered0) {
-      out.push({ date, availability: null, downtime_seconds: 0, incidents: 0 });
-      continue;
-    }
-    let down = 0;
-    let count = 0;
-    for (const [a, b] of spans) {
-      const o = Math.min(b, covered1) - Math.max(a, covered0);
-      if (o > 0) down += o;
-      if (a >= from && a < to) count++;
-    }
-    out.push({ date, availability: Math.max(0, 100 * (1 - down / (covered1 - covered0))), downtime_seconds: Math.round(down / 1000), incidents: count });
-  }
-  return out;
+  const r = await get(`/api/v2/monitors/${enc(monitor.id)}/uptime?days=${days}`, { signal });
+  return (r.data || []).slice(-days);
 }
 
 // --------------------------------------------------------------------------- list
@@ -126,7 +79,9 @@ export async function render(ctx) {
   async function refresh() {
     const monitors = await getAllPages("/api/v2/monitors");
     if (!ctx.alive()) return;
-    monitors.sort((a, b) => a.attributes.pronounceable_name.localeCompare(b.attributes.pronounceable_name));
+    // What is down first, then by name.
+    const rank = (m) => (!m.attributes.paused && m.attributes.status === "down" ? 0 : 1);
+    monitors.sort((a, b) => rank(a) - rank(b) || a.attributes.pronounceable_name.localeCompare(b.attributes.pronounceable_name));
     renderSummary(summary, monitors);
     if (!monitors.length) {
       rows.clear();
