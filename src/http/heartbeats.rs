@@ -46,6 +46,13 @@ fn heartbeat_id(raw: &str) -> Result<i64, BsError> {
         .map_err(|_| BsError::from(ApiError::NotFound(monitor_not_found(raw))))
 }
 
+#[utoipa::path(get, path = "/api/v2/heartbeats", tag = "Heartbeats", security(("bearer" = [])),
+    summary = "List heartbeats",
+    params(crate::http::openapi::Paging),
+    responses(
+        (status = 200, description = "A page of heartbeats, each with its ping `url`.", body = Object),
+        (status = 400, description = "`page` or `per_page` is not a positive integer."),
+    ))]
 async fn list(
     _: Admin,
     State(s): State<AppState>,
@@ -68,6 +75,15 @@ async fn list(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v2/heartbeats", tag = "Heartbeats", security(("bearer" = [])),
+    summary = "Create a heartbeat",
+    description = "Its `url` (built from the request's `Host` and `X-Forwarded-Proto`) is what the job calls.",
+    request_body(content = Object, description = "Better Stack's heartbeat attributes, bare or as `{\"data\": {\"attributes\": {…}}}`: `name`, `period` and `grace` (seconds), `paused`, `maintenance_from`/`maintenance_to`/`maintenance_timezone`.",
+        example = json!({"name": "Nightly backups", "period": 86400, "grace": 3600})),
+    responses(
+        (status = 201, description = "Created; `pending` until its first ping.", body = Object, example = json!({"data": {"id": "5", "type": "heartbeat", "attributes": {"url": "http://localhost:4242/api/v1/heartbeat/Xb8…", "name": "Nightly backups", "period": 86400, "grace": 3600, "paused": false, "status": "up", "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}}})),
+        (status = 422, description = "Invalid fields, each named."),
+    ))]
 async fn create(
     a: Admin,
     State(s): State<AppState>,
@@ -82,6 +98,12 @@ async fn create(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v2/heartbeats/{id}", tag = "Heartbeats", security(("bearer" = [])),
+    summary = "Get a heartbeat",
+    responses(
+        (status = 200, description = "The heartbeat.", body = Object, example = json!({"data": {"id": "5", "type": "heartbeat", "attributes": {"url": "http://localhost:4242/api/v1/heartbeat/Xb8…", "name": "Nightly backups", "period": 86400, "grace": 3600, "paused": false, "status": "up", "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}}})),
+        (status = 404, description = "No such heartbeat."),
+    ))]
 async fn get_one(
     _: Admin,
     State(s): State<AppState>,
@@ -92,6 +114,15 @@ async fn get_one(
     Ok(axum::Json(json!({"data": resource(&h, &headers)})).into_response())
 }
 
+#[utoipa::path(patch, path = "/api/v2/heartbeats/{id}", tag = "Heartbeats", security(("bearer" = [])),
+    summary = "Change a heartbeat",
+    request_body(content = Object, description = "Better Stack's heartbeat attributes, bare or as `{\"data\": {\"attributes\": {…}}}`: `name`, `period` and `grace` (seconds), `paused`, `maintenance_from`/`maintenance_to`/`maintenance_timezone`.",
+        example = json!({"name": "Nightly backups", "period": 86400, "grace": 3600})),
+    responses(
+        (status = 200, description = "The heartbeat as it is now.", body = Object),
+        (status = 404, description = "No such heartbeat."),
+        (status = 422, description = "Invalid fields, each named."),
+    ))]
 async fn update(
     a: Admin,
     State(s): State<AppState>,
@@ -106,6 +137,13 @@ async fn update(
     Ok(axum::Json(json!({"data": resource(&h, &headers)})).into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v2/heartbeats/{id}", tag = "Heartbeats", security(("bearer" = [])),
+    summary = "Delete a heartbeat",
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, description = "No such heartbeat."),
+        (status = 409, description = "A guard reads it."),
+    ))]
 async fn remove(
     a: Admin,
     State(s): State<AppState>,
@@ -117,6 +155,14 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(method(get, post), path = "/api/v1/heartbeat/{token}", tag = "Heartbeats",
+    summary = "A job reports that it ran (no API token: the URL is the secret)",
+    description = "`HEAD` works too. A `POST` body is kept as the ping's output.",
+    request_body(content = Option<String>, content_type = "text/plain"),
+    responses(
+        (status = 200, description = "Recorded.", body = String, content_type = "text/plain", example = "OK"),
+        (status = 404, description = "No heartbeat has that token.", body = crate::http::openapi::BetterStackError),
+    ))]
 async fn ping(
     State(s): State<AppState>,
     Path(token): Path<String>,
@@ -125,6 +171,14 @@ async fn ping(
     record(&s, &token, None, &body).await
 }
 
+#[utoipa::path(method(get, post), path = "/api/v1/heartbeat/{token}/{outcome}", tag = "Heartbeats",
+    summary = "A job reports a failure (`/fail` or a non-zero exit code)",
+    description = "`HEAD` works too; `/0` reports success. A `POST` body is kept as the ping's output.",
+    request_body(content = Option<String>, content_type = "text/plain"),
+    responses(
+        (status = 200, description = "Recorded.", body = String, content_type = "text/plain", example = "OK"),
+        (status = 404, description = "No heartbeat has that token, or the suffix is neither `fail` nor an exit code.", body = crate::http::openapi::BetterStackError),
+    ))]
 async fn ping_outcome(
     State(s): State<AppState>,
     Path((token, outcome)): Path<(String, String)>,

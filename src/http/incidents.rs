@@ -101,6 +101,20 @@ fn parse_time(key: &str, raw: &str, end_of_day: bool) -> Result<Timestamp, BsErr
     })
 }
 
+#[utoipa::path(get, path = "/api/v2/incidents", tag = "Incidents", security(("bearer" = [])),
+    summary = "List incidents, newest first",
+    params(
+        ("monitor_id" = Option<i64>, Query, description = "Only this monitor's (or heartbeat's)."),
+        ("from" = Option<String>, Query, description = "`YYYY-MM-DD` or RFC 3339."),
+        ("to" = Option<String>, Query, description = "`YYYY-MM-DD` (including that day) or RFC 3339."),
+        ("resolved" = Option<bool>, Query, description = "Only resolved (`true`) or open (`false`) ones."),
+        crate::http::openapi::Paging,
+    ),
+    responses(
+        (status = 200, description = "A page of incidents; `flags_disabled` (a flagwatch extension) lists the flags guards switched off.", body = Object,
+            example = json!({"data": [{"id": "3", "type": "incident", "attributes": {"name": "Production API Health", "url": "https://api.example.com/health", "http_method": "GET", "cause": "Status 503", "started_at": "2026-01-01T00:00:00Z", "resolved_at": null, "status": "Started", "metadata": {"Response code": "503"}, "flags_disabled": [{"guard": "checkout", "project": "default", "feature": "new-checkout-flow", "environment": "production"}]}, "relationships": {"monitor": {"data": {"id": "1", "type": "monitor"}}}}], "pagination": {"first": "http://localhost:4242/api/v2/incidents?page=1", "last": "http://localhost:4242/api/v2/incidents?page=1", "prev": null, "next": null}})),
+        (status = 400, description = "A filter that cannot be read."),
+    ))]
 async fn list(
     _: Admin,
     State(s): State<AppState>,
@@ -164,6 +178,12 @@ async fn list(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v2/incidents/{id}", tag = "Incidents", security(("bearer" = [])),
+    summary = "Get an incident",
+    responses(
+        (status = 200, description = "The incident.", body = Object, example = json!({"data": {"id": "3", "type": "incident", "attributes": {"name": "Production API Health", "url": "https://api.example.com/health", "http_method": "GET", "cause": "Status 503", "started_at": "2026-01-01T00:00:00Z", "resolved_at": null, "status": "Started", "metadata": {"Response code": "503"}, "flags_disabled": [{"guard": "checkout", "project": "default", "feature": "new-checkout-flow", "environment": "production"}]}, "relationships": {"monitor": {"data": {"id": "1", "type": "monitor"}}}}})),
+        (status = 404, description = "No such incident."),
+    ))]
 async fn get_one(
     _: Admin,
     State(s): State<AppState>,

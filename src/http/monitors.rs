@@ -132,6 +132,18 @@ pub(super) fn query_error(message: String) -> BsError {
     BsError(ApiError::bad_data(crate::domain::Invalid::new(message)))
 }
 
+#[utoipa::path(get, path = "/api/v2/monitors", tag = "Monitors", security(("bearer" = [])),
+    summary = "List monitors",
+    params(
+        ("url" = Option<String>, Query, description = "Only monitors of this URL."),
+        ("pronounceable_name" = Option<String>, Query, description = "Only monitors of this name."),
+        crate::http::openapi::Paging,
+    ),
+    responses(
+        (status = 200, description = "A page of monitors.", body = Object,
+            example = json!({"data": [{"id": "1", "type": "monitor", "attributes": {"url": "https://api.example.com/health", "pronounceable_name": "Production API Health", "monitor_type": "status", "status": "up", "check_frequency": 30, "request_timeout": 15, "confirmation_period": 0, "recovery_period": 180, "paused": false, "last_checked_at": "2026-01-01T00:00:30Z", "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}}], "pagination": {"first": "http://localhost:4242/api/v2/monitors?page=1", "last": "http://localhost:4242/api/v2/monitors?page=1", "prev": null, "next": null}})),
+        (status = 400, description = "`page` or `per_page` is not a positive integer."),
+    ))]
 async fn list(
     _: Admin,
     State(s): State<AppState>,
@@ -242,6 +254,14 @@ pub(super) fn base_url(headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
+#[utoipa::path(post, path = "/api/v2/monitors", tag = "Monitors", security(("bearer" = [])),
+    summary = "Create a monitor",
+    request_body(content = Object, description = "Better Stack's monitor attributes, bare or as `{\"data\": {\"attributes\": {…}}}`: `monitor_type` (`status`, `keyword`, `keyword_absence`, `expected_status_code`, `tcp`, `udp`, `dns`, `ping`), `url`, `pronounceable_name`, `check_frequency` (s), `request_timeout` (s for HTTP, ms otherwise), `confirmation_period`, `recovery_period`, `required_keyword`, `expected_status_codes`, `paused`, `maintenance_from`/`maintenance_to`/`maintenance_timezone`, `port`, `request_headers`, `verify_ssl`, and flagwatch's `dns_record_type` and `notification_channels`. Fields with no effect here are stored and returned.",
+        example = json!({"monitor_type": "status", "url": "https://api.example.com/health", "pronounceable_name": "Production API Health", "check_frequency": 30, "request_timeout": 15})),
+    responses(
+        (status = 201, description = "Created; checked from now on.", body = Object, example = json!({"data": {"id": "1", "type": "monitor", "attributes": {"url": "https://api.example.com/health", "pronounceable_name": "Production API Health", "monitor_type": "status", "status": "up", "check_frequency": 30, "request_timeout": 15, "confirmation_period": 0, "recovery_period": 180, "paused": false, "last_checked_at": "2026-01-01T00:00:30Z", "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}}})),
+        (status = 422, description = "Invalid fields, each named: `{\"errors\": {\"url\": [\"…\"]}}`."),
+    ))]
 async fn create(a: Admin, State(s): State<AppState>, BsJson(input): BsJson) -> BsResult<Response> {
     let m = s.service.create_monitor(&a.actor, &input).await?;
     Ok((
@@ -251,6 +271,12 @@ async fn create(a: Admin, State(s): State<AppState>, BsJson(input): BsJson) -> B
         .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v2/monitors/{id}", tag = "Monitors", security(("bearer" = [])),
+    summary = "Get a monitor",
+    responses(
+        (status = 200, description = "The monitor, with its status.", body = Object, example = json!({"data": {"id": "1", "type": "monitor", "attributes": {"url": "https://api.example.com/health", "pronounceable_name": "Production API Health", "monitor_type": "status", "status": "up", "check_frequency": 30, "request_timeout": 15, "confirmation_period": 0, "recovery_period": 180, "paused": false, "last_checked_at": "2026-01-01T00:00:30Z", "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}}})),
+        (status = 404, description = "No such monitor."),
+    ))]
 async fn get_one(
     _: Admin,
     State(s): State<AppState>,
@@ -260,6 +286,15 @@ async fn get_one(
     Ok(axum::Json(json!({"data": resource(&m)})).into_response())
 }
 
+#[utoipa::path(patch, path = "/api/v2/monitors/{id}", tag = "Monitors", security(("bearer" = [])),
+    summary = "Change a monitor",
+    request_body(content = Object, description = "Better Stack's monitor attributes, bare or as `{\"data\": {\"attributes\": {…}}}`: `monitor_type` (`status`, `keyword`, `keyword_absence`, `expected_status_code`, `tcp`, `udp`, `dns`, `ping`), `url`, `pronounceable_name`, `check_frequency` (s), `request_timeout` (s for HTTP, ms otherwise), `confirmation_period`, `recovery_period`, `required_keyword`, `expected_status_codes`, `paused`, `maintenance_from`/`maintenance_to`/`maintenance_timezone`, `port`, `request_headers`, `verify_ssl`, and flagwatch's `dns_record_type` and `notification_channels`. Fields with no effect here are stored and returned.",
+        example = json!({"monitor_type": "status", "url": "https://api.example.com/health", "pronounceable_name": "Production API Health", "check_frequency": 30, "request_timeout": 15})),
+    responses(
+        (status = 200, description = "The monitor as it is now.", body = Object),
+        (status = 404, description = "No such monitor."),
+        (status = 422, description = "Invalid fields, each named."),
+    ))]
 async fn update(
     a: Admin,
     State(s): State<AppState>,
@@ -273,6 +308,13 @@ async fn update(
     Ok(axum::Json(json!({"data": resource(&m)})).into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v2/monitors/{id}", tag = "Monitors", security(("bearer" = [])),
+    summary = "Delete a monitor",
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, description = "No such monitor."),
+        (status = 409, description = "A guard reads it (the message names the guard)."),
+    ))]
 async fn remove(
     a: Admin,
     State(s): State<AppState>,
@@ -300,6 +342,19 @@ fn sla_date(key: &str, raw: &str, end_of_day: bool) -> Result<crate::domain::Tim
 /// `GET /api/v2/monitors/{id}/sla?from=YYYY-MM-DD&to=YYYY-MM-DD`: Better Stack's availability
 /// summary, from the monitor's incidents (durations in seconds). Without `from`, the window
 /// starts at the monitor's creation; without `to`, it ends now (it never runs past now).
+#[utoipa::path(get, path = "/api/v2/monitors/{id}/sla", tag = "Monitors", security(("bearer" = [])),
+    summary = "A monitor's availability over a period",
+    description = "From the incidents overlapping the window; durations in seconds, availability in %.",
+    params(
+        ("from" = Option<String>, Query, description = "`YYYY-MM-DD` (UTC); the monitor's creation when left out."),
+        ("to" = Option<String>, Query, description = "`YYYY-MM-DD`, including that whole day; now when left out."),
+    ),
+    responses(
+        (status = 200, description = "Better Stack's `monitor_sla`.", body = Object,
+            example = json!({"data": {"id": "1", "type": "monitor_sla", "attributes": {"availability": 99.9815, "total_downtime": 480, "number_of_incidents": 2, "longest_incident": 300, "average_incident": 240}}})),
+        (status = 400, description = "A date that is not `YYYY-MM-DD`, or `from` after `to`."),
+        (status = 404, description = "No such monitor."),
+    ))]
 async fn sla(
     _: Admin,
     State(s): State<AppState>,
@@ -339,6 +394,14 @@ async fn sla(
 /// `GET /api/v2/monitors/{id}/response-times`: the last 24 hours, one point per minute (the
 /// minute's average, in seconds), in Better Stack's shape. Checks run from this server, so
 /// there is one region, `local`; the timing breakdown (name lookup, TLS…) is not measured.
+#[utoipa::path(get, path = "/api/v2/monitors/{id}/response-times", tag = "Monitors", security(("bearer" = [])),
+    summary = "A monitor's response times over the last 24 hours",
+    description = "One point per minute (the minute's average, in seconds), in one region, `local`.",
+    responses(
+        (status = 200, description = "Better Stack's `monitor_response_times`.", body = Object,
+            example = json!({"data": {"id": "1", "type": "monitor_response_times", "attributes": {"regions": [{"region": "local", "response_times": [{"at": "2026-01-01T00:00:00Z", "response_time": 0.042}]}]}}})),
+        (status = 404, description = "No such monitor."),
+    ))]
 async fn response_times(
     _: Admin,
     State(s): State<AppState>,

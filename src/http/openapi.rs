@@ -36,15 +36,14 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use crate::http::AppState;
 
 /// The security schemes, by the names the `security(...)` of the attributes use.
-pub const UNLEASH: &str = "unleash";
-pub const BEARER: &str = "bearer";
+const UNLEASH: &str = "unleash";
+const BEARER: &str = "bearer";
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "flagwatch",
-        description = "Feature flags for unmodified Unleash SDKs, uptime monitoring in Better Stack's shape, and a kill switch that turns a failing monitor into flags switched off. Unleash's admin, client and frontend APIs keep Unleash's paths, bodies and errors; the monitor, heartbeat, incident and status-page APIs keep Better Stack's.",
-        license(name = "see the repository")
+        description = "Feature flags for unmodified Unleash SDKs, uptime monitoring in Better Stack's shape, and a kill switch that turns a failing monitor into flags switched off. Unleash's admin, client and frontend APIs keep Unleash's paths, bodies and errors; the monitor, heartbeat, incident and status-page APIs keep Better Stack's."
     ),
     modifiers(&SecuritySchemes),
     paths(
@@ -124,6 +123,35 @@ pub const BEARER: &str = "bearer";
         crate::http::frontend_api::register,
         crate::http::ofrep::single,
         crate::http::ofrep::bulk,
+        crate::http::monitors::list,
+        crate::http::monitors::create,
+        crate::http::monitors::get_one,
+        crate::http::monitors::update,
+        crate::http::monitors::remove,
+        crate::http::monitors::sla,
+        crate::http::monitors::response_times,
+        crate::http::heartbeats::list,
+        crate::http::heartbeats::create,
+        crate::http::heartbeats::get_one,
+        crate::http::heartbeats::update,
+        crate::http::heartbeats::remove,
+        crate::http::heartbeats::ping,
+        crate::http::heartbeats::ping_outcome,
+        crate::http::incidents::list,
+        crate::http::incidents::get_one,
+        crate::http::status_pages::list,
+        crate::http::status_pages::create,
+        crate::http::status_pages::get_one,
+        crate::http::status_pages::update,
+        crate::http::status_pages::remove,
+        crate::http::status_pages::list_resources,
+        crate::http::status_pages::create_resource,
+        crate::http::status_pages::get_resource,
+        crate::http::status_pages::update_resource,
+        crate::http::status_pages::remove_resource,
+        crate::http::status_pages::uptime,
+        crate::http::status_pages::public_index,
+        crate::http::status_pages::public_page,
         crate::http::admin::guards::list,
         crate::http::admin::guards::create,
         crate::http::admin::guards::get_one,
@@ -137,6 +165,8 @@ pub const BEARER: &str = "bearer";
         crate::http::admin::webhook_sources::remove,
         crate::http::admin::webhook_sources::rotate,
         crate::http::admin::webhook_sources::deliveries,
+        crate::http::webhooks::receive,
+        crate::http::webhooks::receive_legacy,
         crate::http::admin::notifications::list,
         crate::http::admin::notifications::create,
         crate::http::admin::notifications::get_one,
@@ -147,12 +177,15 @@ pub const BEARER: &str = "bearer";
         crate::http::admin::notifications::deliveries,
         crate::http::health::health,
         crate::http::health::ready,
+        crate::http::prometheus::scrape,
+        crate::http::ui::index,
+        crate::http::ui::file,
         document_json,
         page,
         page_script,
         page_style,
     ),
-    components(schemas(UnleashError, UnleashErrorDetail, BetterStackError)),
+    components(schemas(UnleashError, UnleashErrorDetail, TokenError, BetterStackError)),
     tags(
         (name = "Admin: projects and environments", description = "Projects and environments (`/api/admin`, admin token)."),
         (name = "Admin: flags", description = "Flags: create, read, update, archive, switch per environment, dependencies (`/api/admin`, admin token)."),
@@ -216,6 +249,14 @@ impl Modify for SecuritySchemes {
             ))),
         );
         components.add_security_scheme(
+            "webhookSecret",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Webhook-Secret",
+                "A webhook source's secret, for `POST /webhook/betteruptime` (which has no secret \
+                 in its path); `Authorization: Bearer <secret>` works too.",
+            ))),
+        );
+        components.add_security_scheme(
             "webhookBasic",
             SecurityScheme::Http(
                 HttpBuilder::new()
@@ -249,6 +290,14 @@ pub struct UnleashError {
 pub struct UnleashErrorDetail {
     pub message: String,
     pub path: Option<String>,
+}
+
+/// A refused token: `{message}`. What every API answers for a token of the wrong kind (403),
+/// and the client and frontend APIs for a missing or unknown one (401), as Unleash does.
+#[derive(ToSchema)]
+#[schema(example = json!({"message": "invalid token: expected a different token type for this endpoint"}))]
+pub struct TokenError {
+    pub message: String,
 }
 
 /// Better Stack's error body: `{"errors": {"field": ["message"]}}` for invalid fields (422),
@@ -324,6 +373,18 @@ pub struct ClientFilters {
     tag: Option<Vec<String>>,
 }
 
+/// Better Stack's paging of lists; answers carry `pagination` links (`first`, `last`, `prev`,
+/// `next`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // describes the query string; the handlers read it as pairs
+pub struct Paging {
+    /// From 1; default 1.
+    page: Option<i64>,
+    /// Default 50, at most 250.
+    per_page: Option<i64>,
+}
+
 /// The document, built once: the attributes' operations with the conventions of the module
 /// header applied.
 pub fn document() -> &'static Value {
@@ -350,10 +411,42 @@ enum Shape {
     Own,
 }
 
+/// Paths a handler answers besides the one its attribute names (one attribute per handler):
+/// (alias, documented path, the alias's operation id, its summary if it differs).
+const ALIASES: [(&str, &str, &str, Option<&str>); 4] = [
+    ("/ui", "/", "index_ui", None),
+    ("/ui/", "/", "index_ui_slash", None),
+    ("/status/", "/status", "public_index_slash", None),
+    (
+        "/internal-backstage/prometheus",
+        "/metrics",
+        "scrape_unleash_path",
+        Some("Prometheus metrics, at Unleash's path"),
+    ),
+];
+
 fn apply_conventions(doc: &mut Value) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
+    for (alias, documented, id, summary) in ALIASES {
+        let Some(mut item) = paths.get(documented).cloned() else {
+            continue;
+        };
+        for op in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|i| i.values_mut())
+        {
+            if let Some(op) = op.as_object_mut() {
+                op.insert("operationId".into(), json!(id));
+                if let Some(summary) = summary {
+                    op.insert("summary".into(), json!(summary));
+                }
+            }
+        }
+        paths.insert(alias.to_string(), item);
+    }
     let mut seen_ids = HashSet::new();
     for (path, item) in paths.iter_mut() {
         let Some(item) = item.as_object_mut() else {
@@ -363,6 +456,10 @@ fn apply_conventions(doc: &mut Value) {
             let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) else {
                 continue;
             };
+            // One attribute may serve GET and POST (heartbeat pings); only POST reads a body.
+            if method == "get" {
+                op.remove("requestBody");
+            }
             declare_path_parameters(path, op);
             add_shared_errors(path, op);
             name_operation(method, op, &mut seen_ids);
@@ -439,6 +536,9 @@ pub fn path_parameter(path: &str, name: &str) -> &'static str {
     }
 }
 
+/// The APIs in Better Stack's shape (their token-checked routes).
+const BETTER_STACK_TAGS: [&str; 4] = ["Monitors", "Heartbeats", "Incidents", "Status pages"];
+
 fn shape(op: &Map<String, Value>) -> Shape {
     let schemes: Vec<&str> = op
         .get("security")
@@ -448,10 +548,10 @@ fn shape(op: &Map<String, Value>) -> Shape {
         .filter_map(Value::as_object)
         .flat_map(|r| r.keys().map(String::as_str))
         .collect();
-    if schemes.contains(&UNLEASH) {
-        Shape::Unleash
-    } else if schemes.contains(&BEARER) && !op_tags(op).contains(&"Metrics") {
+    if schemes.contains(&BEARER) && op_tags(op).iter().any(|t| BETTER_STACK_TAGS.contains(t)) {
         Shape::BetterStack
+    } else if schemes.contains(&UNLEASH) {
+        Shape::Unleash
     } else {
         Shape::Own
     }
@@ -480,23 +580,36 @@ fn add_shared_errors(path: &str, op: &mut Map<String, Value>) {
     };
     let has_body = op.contains_key("requestBody");
     let needs_database = !op_tags(op).iter().any(|t| SNAPSHOT_TAGS.contains(t));
-    let mut shared: Vec<(&str, &str)> = vec![
+    let token_error = "#/components/schemas/TokenError";
+    // The SDK-facing APIs answer a missing token with a bare `{message}`, as Unleash does.
+    let sdk_facing = op_tags(op).iter().any(|t| SNAPSHOT_TAGS.contains(t));
+    let mut shared: Vec<(&str, &str, &str)> = vec![
         (
             "401",
             "No token, or one that is unknown or expired.",
+            if sdk_facing { token_error } else { schema },
         ),
-        ("403", "A token of another kind than this API takes."),
+        (
+            "403",
+            "A token of another kind than this API takes.",
+            token_error,
+        ),
     ];
     if has_body {
         shared.push((
             "400",
             "The body is not valid JSON or not of the expected shape; the error names the field.",
+            schema,
         ));
-        shared.push(("413", "The body is larger than `MAX_BODY_BYTES`."));
-        shared.push(("415", "The body is not `application/json`."));
+        shared.push(("413", "The body is larger than `MAX_BODY_BYTES`.", schema));
+        shared.push(("415", "The body is not `application/json`.", schema));
     }
     if needs_database && path.starts_with("/api/") {
-        shared.push(("503", "The database is unreachable; nothing was changed."));
+        shared.push((
+            "503",
+            "The database is unreachable; nothing was changed.",
+            schema,
+        ));
     }
     let responses = op
         .entry("responses")
@@ -504,19 +617,22 @@ fn add_shared_errors(path: &str, op: &mut Map<String, Value>) {
     let Some(responses) = responses.as_object_mut() else {
         return;
     };
-    for (status, description) in shared {
-        responses
-            .entry(status)
-            .or_insert_with(|| json!({"description": description}));
+    for (status, description, body) in shared {
+        responses.entry(status).or_insert_with(|| {
+            json!({
+                "description": description,
+                "content": {"application/json": {"schema": {"$ref": body}}},
+            })
+        });
     }
     // Every error is in the API's error shape, unless the attribute says otherwise.
     for (status, response) in responses.iter_mut() {
-        if status.starts_with('4') || status.starts_with('5') {
-            if let Some(response) = response.as_object_mut() {
-                response.entry("content").or_insert_with(
-                    || json!({"application/json": {"schema": {"$ref": schema}}}),
-                );
-            }
+        if (status.starts_with('4') || status.starts_with('5'))
+            && let Some(response) = response.as_object_mut()
+        {
+            response
+                .entry("content")
+                .or_insert_with(|| json!({"application/json": {"schema": {"$ref": schema}}}));
         }
     }
 }

@@ -34,6 +34,12 @@ pub fn router() -> Router<AppState> {
         .route("/internal-backstage/prometheus", get(scrape))
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "Metrics",
+    security(("bearer" = []), ("unleash" = [])),
+    summary = "Prometheus metrics",
+    description = "Text exposition format 0.0.4: flags, rollouts, SDK usage, monitors, response times, incidents, kill-switch actions and HTTP latency by route. Scraped with `METRICS_TOKEN` as a bearer token, or an admin token. Unleash's path, `/internal-backstage/prometheus`, answers the same.",
+    responses((status = 200, description = "The metrics.", body = String, content_type = "text/plain; version=0.0.4",
+        example = "# TYPE feature_flag_enabled gauge\nfeature_flag_enabled{project=\"default\",flag_name=\"new-checkout-flow\",environment=\"production\"} 1\n")))]
 async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     authorize(&state.service, &headers)?;
     let text = encode(&state.service.gather_metrics().await);

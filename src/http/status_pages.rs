@@ -67,6 +67,13 @@ fn id(raw: &str) -> Result<i64, BsError> {
         .map_err(|_| BsError::from(ApiError::NotFound(monitor_not_found(raw))))
 }
 
+#[utoipa::path(get, path = "/api/v2/status-pages", tag = "Status pages", security(("bearer" = [])),
+    summary = "List status pages",
+    params(crate::http::openapi::Paging),
+    responses(
+        (status = 200, description = "A page of status pages.", body = Object),
+        (status = 400, description = "`page` or `per_page` is not a positive integer."),
+    ))]
 async fn list(
     _: Admin,
     State(s): State<AppState>,
@@ -89,6 +96,14 @@ async fn list(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v2/status-pages", tag = "Status pages", security(("bearer" = [])),
+    summary = "Create a status page",
+    request_body(content = Object, description = "Better Stack's status-page attributes, bare or as `{\"data\": {\"attributes\": {…}}}`: `company_name` and `subdomain` (required on create), `company_url`, `timezone`, `history` (7–365 days), `announcement`, `published`, `hide_from_search_engines`, `theme`, `password_enabled` with `password` (write-only).",
+        example = json!({"company_name": "Acme Inc.", "company_url": "https://acme.example", "subdomain": "acme", "timezone": "Amsterdam", "history": 90})),
+    responses(
+        (status = 201, description = "Created.", body = Object, example = json!({"data": {"id": "1", "type": "status_page", "attributes": {"company_name": "Acme Inc.", "company_url": "https://acme.example", "subdomain": "acme", "timezone": "Amsterdam", "history": 90, "published": true, "aggregate_state": "operational"}}})),
+        (status = 422, description = "Invalid fields, each named (`subdomain` taken…)."),
+    ))]
 async fn create(a: Admin, State(s): State<AppState>, BsJson(input): BsJson) -> BsResult<Response> {
     let (page, state) = s.service.create_status_page(&a.actor, &input.0).await?;
     Ok((
@@ -98,6 +113,12 @@ async fn create(a: Admin, State(s): State<AppState>, BsJson(input): BsJson) -> B
         .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v2/status-pages/{id}", tag = "Status pages", security(("bearer" = [])),
+    summary = "Get a status page",
+    responses(
+        (status = 200, description = "The page, with its `aggregate_state`.", body = Object, example = json!({"data": {"id": "1", "type": "status_page", "attributes": {"company_name": "Acme Inc.", "company_url": "https://acme.example", "subdomain": "acme", "timezone": "Amsterdam", "history": 90, "published": true, "aggregate_state": "operational"}}})),
+        (status = 404, description = "No such page."),
+    ))]
 async fn get_one(
     _: Admin,
     State(s): State<AppState>,
@@ -107,6 +128,15 @@ async fn get_one(
     Ok(axum::Json(json!({"data": page_resource(&page, state)})).into_response())
 }
 
+#[utoipa::path(patch, path = "/api/v2/status-pages/{id}", tag = "Status pages", security(("bearer" = [])),
+    summary = "Change a status page",
+    request_body(content = Object, description = "Better Stack's status-page attributes, bare or as `{\"data\": {\"attributes\": {…}}}`: `company_name` and `subdomain` (required on create), `company_url`, `timezone`, `history` (7–365 days), `announcement`, `published`, `hide_from_search_engines`, `theme`, `password_enabled` with `password` (write-only).",
+        example = json!({"company_name": "Acme Inc.", "company_url": "https://acme.example", "subdomain": "acme", "timezone": "Amsterdam", "history": 90})),
+    responses(
+        (status = 200, description = "The page as it is now.", body = Object),
+        (status = 404, description = "No such page."),
+        (status = 422, description = "Invalid fields, each named."),
+    ))]
 async fn update(
     a: Admin,
     State(s): State<AppState>,
@@ -120,6 +150,12 @@ async fn update(
     Ok(axum::Json(json!({"data": page_resource(&page, state)})).into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v2/status-pages/{id}", tag = "Status pages", security(("bearer" = [])),
+    summary = "Delete a status page",
+    responses(
+        (status = 204, description = "Deleted, with its resources."),
+        (status = 404, description = "No such page."),
+    ))]
 async fn remove(
     a: Admin,
     State(s): State<AppState>,
@@ -129,6 +165,13 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/api/v2/status-pages/{id}/resources", tag = "Status pages", security(("bearer" = [])),
+    summary = "List what a status page shows",
+    params(crate::http::openapi::Paging),
+    responses(
+        (status = 200, description = "A page of resources, in `position` order.", body = Object),
+        (status = 404, description = "No such page."),
+    ))]
 async fn list_resources(
     _: Admin,
     State(s): State<AppState>,
@@ -157,6 +200,15 @@ async fn list_resources(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v2/status-pages/{id}/resources", tag = "Status pages", security(("bearer" = [])),
+    summary = "Show a monitor or heartbeat on a status page",
+    request_body(content = Object, description = "`resource_id`, `resource_type` (`Monitor` or `Heartbeat`), `public_name` (required on create), `explanation`, `position`, `widget_type` (`plain`, `history`, `intraday_history`, `response_times`).",
+        example = json!({"resource_id": 1, "resource_type": "Monitor", "public_name": "Public API", "explanation": "REST and GraphQL endpoints"})),
+    responses(
+        (status = 201, description = "Created.", body = Object, example = json!({"data": {"id": "1", "type": "status_page_resource", "attributes": {"resource_id": 1, "resource_type": "Monitor", "public_name": "Public API", "explanation": "REST and GraphQL endpoints", "position": 0, "widget_type": "history", "status": "operational", "availability": 0.9998}}})),
+        (status = 404, description = "No such page."),
+        (status = 422, description = "Invalid fields, each named (an unknown monitor, one already on the page…)."),
+    ))]
 async fn create_resource(
     a: Admin,
     State(s): State<AppState>,
@@ -174,6 +226,12 @@ async fn create_resource(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v2/status-pages/{id}/resources/{resource_id}", tag = "Status pages", security(("bearer" = [])),
+    summary = "Get a status page resource",
+    responses(
+        (status = 200, description = "The resource, with its `status` and `availability`.", body = Object, example = json!({"data": {"id": "1", "type": "status_page_resource", "attributes": {"resource_id": 1, "resource_type": "Monitor", "public_name": "Public API", "explanation": "REST and GraphQL endpoints", "position": 0, "widget_type": "history", "status": "operational", "availability": 0.9998}}})),
+        (status = 404, description = "No such page or resource."),
+    ))]
 async fn get_resource(
     _: Admin,
     State(s): State<AppState>,
@@ -186,6 +244,15 @@ async fn get_resource(
     Ok(axum::Json(json!({"data": resource_resource(&v)})).into_response())
 }
 
+#[utoipa::path(patch, path = "/api/v2/status-pages/{id}/resources/{resource_id}", tag = "Status pages", security(("bearer" = [])),
+    summary = "Change a status page resource",
+    request_body(content = Object, description = "`resource_id`, `resource_type` (`Monitor` or `Heartbeat`), `public_name` (required on create), `explanation`, `position`, `widget_type` (`plain`, `history`, `intraday_history`, `response_times`).",
+        example = json!({"resource_id": 1, "resource_type": "Monitor", "public_name": "Public API", "explanation": "REST and GraphQL endpoints"})),
+    responses(
+        (status = 200, description = "The resource as it is now.", body = Object),
+        (status = 404, description = "No such page or resource."),
+        (status = 422, description = "Invalid fields, each named."),
+    ))]
 async fn update_resource(
     a: Admin,
     State(s): State<AppState>,
@@ -199,6 +266,12 @@ async fn update_resource(
     Ok(axum::Json(json!({"data": resource_resource(&v)})).into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v2/status-pages/{id}/resources/{resource_id}", tag = "Status pages", security(("bearer" = [])),
+    summary = "Take a resource off a status page",
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 404, description = "No such page or resource."),
+    ))]
 async fn remove_resource(
     a: Admin,
     State(s): State<AppState>,
@@ -223,6 +296,18 @@ fn day_json(d: &DayUptime) -> Value {
 /// entry per day, oldest first, ending today: `{"data": [{"date", "availability" (% or null
 /// before the monitor existed), "downtime_seconds", "incidents"}]}`. `days` is 1–365
 /// (default 90); `timezone` a Rails zone name or IANA id (default UTC). Bad values are a 400.
+#[utoipa::path(get, path = "/api/v2/monitors/{id}/uptime", tag = "Monitors", security(("bearer" = [])),
+    summary = "A monitor's uptime per day (a flagwatch extension)",
+    params(
+        ("days" = Option<u32>, Query, description = "1 to 365, default 90."),
+        ("timezone" = Option<String>, Query, description = "A Rails zone name or IANA id; default UTC."),
+    ),
+    responses(
+        (status = 200, description = "One entry per day, oldest first, ending today; `availability` in %, `null` before the monitor existed.", body = Object,
+            example = json!({"data": [{"date": "2026-01-01", "availability": 99.98, "downtime_seconds": 17, "incidents": 1}]})),
+        (status = 400, description = "`days` or `timezone` that cannot be read."),
+        (status = 404, description = "No such monitor."),
+    ))]
 async fn uptime(
     _: Admin,
     State(s): State<AppState>,
@@ -293,6 +378,14 @@ fn not_found_page() -> Response {
 
 /// `GET /status`: the only published page, a list when there are several, a 404 page when
 /// there is none.
+#[utoipa::path(get, path = "/status", tag = "Status pages",
+    summary = "The public status page (no token)",
+    description = "The only published page; a list of them when there are several; a 404 page when there is none.",
+    responses(
+        (status = 200, description = "An HTML page.", content_type = "text/html"),
+        (status = 401, description = "The page is password-protected: HTTP Basic, any user name.", content_type = "text/html"),
+        (status = 404, description = "No published page.", content_type = "text/html"),
+    ))]
 async fn public_index(State(s): State<AppState>, headers: HeaderMap) -> BsResult<Response> {
     let mut pages = s.service.published_status_pages().await?;
     match pages.len() {
@@ -306,6 +399,14 @@ async fn public_index(State(s): State<AppState>, headers: HeaderMap) -> BsResult
 }
 
 /// `GET /status/{subdomain}` (HTML) and `GET /status/{subdomain}.json`.
+#[utoipa::path(get, path = "/status/{slug}", tag = "Status pages",
+    summary = "A public status page by its subdomain (no token)",
+    description = "`/status/<subdomain>.json` answers the same page as JSON, for machines.",
+    responses(
+        (status = 200, description = "The page: HTML, or JSON for `<subdomain>.json`.", content_type = "text/html"),
+        (status = 401, description = "The page is password-protected: HTTP Basic, any user name."),
+        (status = 404, description = "No published page with that subdomain (an HTML page, or `{\"errors\"}` for `.json`)."),
+    ))]
 async fn public_page(
     State(s): State<AppState>,
     Path(slug): Path<String>,

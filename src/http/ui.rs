@@ -97,10 +97,25 @@ pub fn router() -> Router<AppState> {
         .route("/ui/{*path}", get(file))
 }
 
+#[utoipa::path(get, path = "/", tag = "Web UI",
+    summary = "The web UI",
+    description = "A single-page app that signs in with an admin token and calls the admin and monitor APIs. `/ui` and `/ui/` answer the same page.",
+    responses(
+        (status = 200, description = "The app's HTML page, with a strong ETag.", content_type = "text/html"),
+        (status = 304, description = "Unchanged since `If-None-Match`."),
+    ))]
 async fn index(headers: HeaderMap) -> Response {
     serve(INDEX, &headers)
 }
 
+#[utoipa::path(get, path = "/ui/{path}", tag = "Web UI",
+    summary = "A file of the web UI, or one of its pages",
+    description = "A path naming a file of the UI answers it; any other path without a dot in its last segment answers the app's page (history routing).",
+    responses(
+        (status = 200, description = "The file, or the app's page.", content_type = "text/html"),
+        (status = 304, description = "Unchanged since `If-None-Match`."),
+        (status = 404, description = "No such file.", body = crate::http::openapi::UnleashError),
+    ))]
 async fn file(Path(path): Path<String>, headers: HeaderMap) -> Response {
     if let Some(i) = ASSETS.iter().position(|a| a.path == path) {
         return serve(i, &headers);

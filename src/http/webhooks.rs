@@ -89,6 +89,19 @@ fn header_secret(headers: &HeaderMap) -> Option<&str> {
     }
 }
 
+#[utoipa::path(post, path = "/api/webhooks/betterstack/{secret}", tag = "Webhooks",
+    security((), ("webhookBasic" = [])),
+    summary = "Receive a Better Stack incident webhook",
+    description = "The secret in the path authenticates the delivery (plus HTTP Basic auth for a source created with `basic_auth`). Idempotent: a redelivery acts once.",
+    request_body(content = Object, description = "Better Stack's incident webhook (or the tutorial middleware's shape: `data.attributes.pronounceable_name` with a `status` of `down`/`up`).",
+        example = json!({"event": "started", "data": {"id": "1", "type": "incident", "attributes": {"name": "checkout-api", "url": "https://checkout.example.com", "cause": "Status 503", "started_at": "2026-01-01T00:00:00Z"}, "relationships": {"monitor": {"data": {"id": "4", "type": "monitor"}}}}})),
+    responses(
+        (status = 200, description = "`status` is `processed` (guards fired or recovered; `guards` lists them and the flags they switched), `recorded` (nothing to change), `no_flags_mapped` (no guard names the monitor) or `duplicate` (already accepted).", body = Object,
+            example = json!({"status": "processed", "event": "started", "guards": [{"id": 1, "name": "checkout", "trip_id": 9, "flags": [{"project": "default", "feature": "new-checkout-flow", "environment": "production"}]}]})),
+        (status = 400, description = "Not a Better Stack webhook (the message names what is wrong); nothing is recorded.", body = crate::http::openapi::UnleashError),
+        (status = 413, description = "Larger than `MAX_BODY_BYTES`.", body = crate::http::openapi::UnleashError),
+        (status = 401, description = "Unknown secret, or the source's Basic auth missing or wrong; nothing is recorded.", body = crate::http::openapi::UnleashError),
+    ))]
 async fn receive(
     State(s): State<AppState>,
     Path(secret): Path<String>,
@@ -111,6 +124,20 @@ async fn receive(
     deliver(&s, &source, req).await
 }
 
+#[utoipa::path(post, path = "/webhook/betteruptime", tag = "Webhooks",
+    security(("webhookSecret" = []), ("webhookBasic" = [])),
+    summary = "Receive a Better Stack webhook at the tutorial middleware's URL",
+    description = "For sources created with `legacy_path: true`. The path has no secret, so the delivery presents one: `X-Webhook-Secret`, `Authorization: Bearer`, the Basic-auth password, or the source's own Basic auth.",
+    request_body(content = Object, description = "Better Stack's incident webhook (or the tutorial middleware's shape: `data.attributes.pronounceable_name` with a `status` of `down`/`up`).",
+        example = json!({"event": "started", "data": {"id": "1", "type": "incident", "attributes": {"name": "checkout-api", "url": "https://checkout.example.com", "cause": "Status 503", "started_at": "2026-01-01T00:00:00Z"}, "relationships": {"monitor": {"data": {"id": "4", "type": "monitor"}}}}})),
+    responses(
+        (status = 200, description = "`status` is `processed` (guards fired or recovered; `guards` lists them and the flags they switched), `recorded` (nothing to change), `no_flags_mapped` (no guard names the monitor) or `duplicate` (already accepted).", body = Object,
+            example = json!({"status": "processed", "event": "started", "guards": [{"id": 1, "name": "checkout", "trip_id": 9, "flags": [{"project": "default", "feature": "new-checkout-flow", "environment": "production"}]}]})),
+        (status = 400, description = "Not a Better Stack webhook (the message names what is wrong); nothing is recorded.", body = crate::http::openapi::UnleashError),
+        (status = 413, description = "Larger than `MAX_BODY_BYTES`.", body = crate::http::openapi::UnleashError),
+        (status = 401, description = "No source's secret or Basic auth was presented; nothing is recorded.", body = crate::http::openapi::UnleashError),
+        (status = 404, description = "No source accepts deliveries here.", body = crate::http::openapi::UnleashError),
+    ))]
 async fn receive_legacy(State(s): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let basic = basic_credentials(req.headers());
     let creds = LegacyCredentials {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{ADMIN, Backend, TestApp};
+use crate::helpers::{ADMIN, Backend, CLIENT_DEV, TestApp};
 
 const METHODS: [&str; 8] = [
     "get", "post", "put", "patch", "delete", "head", "options", "trace",
@@ -254,7 +254,12 @@ fn registered_routes() -> Routes {
     let mut routes = Routes::new();
     for (file, text) in &sources {
         let name = file.strip_prefix(&root).unwrap().display().to_string();
-        for unknown in [".nest(", ".nest_service(", ".route_service(", ".fallback_service("] {
+        for unknown in [
+            ".nest(",
+            ".nest_service(",
+            ".route_service(",
+            ".fallback_service(",
+        ] {
             assert!(
                 !text.contains(unknown),
                 "src/http/{name} uses `{unknown}`, which this test's route parser does not follow"
@@ -317,9 +322,7 @@ fn list(routes: &Routes) -> String {
 
 #[test]
 fn the_route_parser_reads_the_shapes_the_routers_use() {
-    let bindings = string_bindings(
-        "let env = \"/a/{p}\";\npub const LEGACY: &str = \"/legacy\";",
-    );
+    let bindings = string_bindings("let env = \"/a/{p}\";\npub const LEGACY: &str = \"/legacy\";");
     assert_eq!(
         path_of("&format!(\"{env}/b/{{id}}\")", &bindings, "t"),
         "/a/{p}/b/{id}"
@@ -334,7 +337,10 @@ fn the_route_parser_reads_the_shapes_the_routers_use() {
         BTreeSet::from(["POST".to_string()])
     );
     assert!(methods_in("forget(x).target(y)").is_empty());
-    assert_eq!(split_args("\"/a\", get(b).put(c)"), ("\"/a\"", "get(b).put(c)"));
+    assert_eq!(
+        split_args("\"/a\", get(b).put(c)"),
+        ("\"/a\"", "get(b).put(c)")
+    );
 }
 
 #[tokio::test]
@@ -361,7 +367,11 @@ async fn the_openapi_document_covers_every_route_and_nothing_else() {
 
     let served = registered_routes();
     let documented = documented_routes(&doc);
-    assert!(served.len() > 100, "the parser found only {} routes", served.len());
+    assert!(
+        served.len() > 100,
+        "the parser found only {} routes",
+        served.len()
+    );
     let undocumented: Routes = served.difference(&documented).cloned().collect();
     let not_served: Routes = documented.difference(&served).cloned().collect();
     assert!(
@@ -389,9 +399,14 @@ async fn the_openapi_document_covers_every_route_and_nothing_else() {
         for m in METHODS {
             let Some(op) = item.get(m) else { continue };
             let at = format!("{} {path}", m.to_uppercase());
-            let op_tags = op["tags"].as_array().unwrap_or_else(|| panic!("{at}: no tag"));
+            let op_tags = op["tags"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{at}: no tag"));
             for t in op_tags {
-                assert!(tags.contains(t.as_str().unwrap()), "{at}: undeclared tag {t}");
+                assert!(
+                    tags.contains(t.as_str().unwrap()),
+                    "{at}: undeclared tag {t}"
+                );
             }
             assert!(
                 op["summary"].as_str().is_some_and(|s| !s.is_empty()),
@@ -416,10 +431,16 @@ async fn the_openapi_document_covers_every_route_and_nothing_else() {
                 assert!(declared, "{at}: path parameter {name} is not declared");
             }
             let id = op["operationId"].as_str().unwrap().to_string();
-            assert!(ids.insert(id.clone()), "{at}: operationId {id} is not unique");
+            assert!(
+                ids.insert(id.clone()),
+                "{at}: operationId {id} is not unique"
+            );
             for requirement in op["security"].as_array().into_iter().flatten() {
                 for scheme in requirement.as_object().unwrap().keys() {
-                    assert!(schemes.contains_key(scheme), "{at}: unknown scheme {scheme}");
+                    assert!(
+                        schemes.contains_key(scheme),
+                        "{at}: unknown scheme {scheme}"
+                    );
                 }
             }
         }
@@ -443,8 +464,9 @@ async fn the_openapi_document_covers_every_route_and_nothing_else() {
         ("/api/admin/projects", Some(ADMIN)),
         ("/api/admin/events", Some(ADMIN)),
         ("/api/v2/monitors", Some(ADMIN)),
+        ("/api/client/features", Some(CLIENT_DEV)),
         ("/health", None),
-        ("/status", None),
+        ("/ready", None),
         ("/api/docs", None),
     ] {
         assert!(documented.contains(&("GET".to_string(), path.to_string())));
@@ -478,7 +500,9 @@ fn validate_with_python(document: &str) {
         .args(["-c", "import openapi_spec_validator"])
         .output();
     if !child.is_ok_and(|o| o.status.success()) {
-        eprintln!("openapi-spec-validator (Python) is not installed: the document was only parsed, not validated by it");
+        eprintln!(
+            "openapi-spec-validator (Python) is not installed: the document was only parsed, not validated by it"
+        );
         return;
     }
     let mut child = std::process::Command::new("python3")
@@ -515,7 +539,10 @@ async fn the_docs_page_and_its_files_are_served_without_a_token_from_this_origin
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         let h = response.headers();
         assert!(
-            h["content-type"].to_str().unwrap().starts_with(content_type),
+            h["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(content_type),
             "{path}"
         );
         let csp = h["content-security-policy"].to_str().unwrap();
@@ -536,7 +563,18 @@ async fn the_docs_page_and_its_files_are_served_without_a_token_from_this_origin
         .await
         .unwrap();
     assert!(html.contains("/api/docs/docs.js") && html.contains("/api/docs/docs.css"));
-    assert!(!html.contains("<script>") && !html.contains("<style"), "no inline code");
+    // No inline code: every script is a file of this origin, and there is no style element.
+    for tag in html.split("<script").skip(1) {
+        let tag = &tag[..tag.find('>').unwrap()];
+        assert!(
+            tag.contains("src=\"/api/docs/"),
+            "inline script: <script{tag}>"
+        );
+    }
+    assert!(
+        !html.contains("<style") && !html.contains(" style="),
+        "inline style"
+    );
     let js = app
         .client
         .get(app.url("/api/docs/docs.js"))
