@@ -136,6 +136,7 @@ impl App {
             let prober = Arc::new(Prober::new());
             let scheduler = SchedulerConfig {
                 concurrency: config.probe_concurrency.max(1),
+                lease: Duration::from_secs(config.probe_lease_secs.max(1)),
                 ..SchedulerConfig::default()
             };
             supervisor.spawn("probe-scheduler", move |cancel| {

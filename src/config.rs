@@ -174,14 +174,20 @@ pub struct Config {
     #[arg(long, env = "METRICS_FLUSH_SECS", default_value_t = 10)]
     pub metrics_flush_secs: u64,
 
-    /// Run the monitor checks (the probe scheduler). Set to false on replicas that should
-    /// only serve the API, so that a monitor is not checked once per replica.
+    /// Run the monitor checks (the probe scheduler). Replicas that run it share the monitors
+    /// under leases; set to false on replicas that should only serve the API.
     #[arg(long, env = "PROBE_SCHEDULER", default_value_t = true, action = clap::ArgAction::Set)]
     pub probe_scheduler: bool,
 
     /// Monitor checks in flight at once, across all monitors.
     #[arg(long, env = "PROBE_CONCURRENCY", default_value_t = 256)]
     pub probe_concurrency: usize,
+
+    /// Seconds a replica's lease on a monitor runs (renewed every third of that): replicas
+    /// with the scheduler on share the monitors, and a dead replica's are checked by another
+    /// within about this long.
+    #[arg(long, env = "PROBE_LEASE_SECS", default_value_t = 30)]
+    pub probe_lease_secs: u64,
 
     /// Seconds between evaluations of SLA guards (their windows slide continuously).
     #[arg(long, env = "SLA_EVALUATION_SECS", default_value_t = 10)]

@@ -9,6 +9,7 @@ pub mod guards;
 pub mod heartbeats;
 mod import;
 pub mod incidents;
+pub mod leases;
 pub mod metrics;
 pub mod monitors;
 pub mod notifications;

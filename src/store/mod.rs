@@ -7,6 +7,7 @@
 //! are serialised — lives in `sqlite.rs` and `postgres.rs`.
 
 mod guards;
+mod leases;
 mod notifications;
 mod postgres;
 mod query;

@@ -998,7 +998,8 @@ impl Writer {
 /// observations, not configuration, so they must not move the revision
 /// ([`Reader::revision`]) and with it every SDK's ETag. It can write only the `client_*`
 /// tables, a monitor's check bookkeeping (streaks, last check) and check results
-/// (`probe_result`, `probe_rollup_*`), never a monitor's status or configuration.
+/// (`probe_result`, `probe_rollup_*`), monitor leases (`monitor_lease*`, `store::leases`),
+/// never a monitor's status or configuration.
 pub struct ObservationWriter {
     pub(super) tx: Transaction<'static, Any>,
     /// As for [`Writer`]: SQLite's single writer.

@@ -15,11 +15,19 @@
 //!   ([`Service::subscribe_monitor_changes`]) and every `reload_every` in any case (changes
 //!   made through another replica, a missed read). A monitor whose configuration changed gets
 //!   a new task; one deleted or paused loses its task at once, abandoning a check in flight.
+//! - Leases ([`Service::claim_monitor_leases`]): a monitor gets a task only while this
+//!   replica holds its lease, so replicas sharing a database each check their share and a
+//!   monitor is checked by one of them at a time. A lease round runs at start, right after
+//!   every re-read of the monitor list (a new or changed monitor is claimed at once, not at
+//!   the next round) and every third of the lease; a monitor whose lease is lost loses its
+//!   task. A failed round keeps the current tasks (the database may be down: probes keep
+//!   running) until a round succeeds. On shutdown the leases are released, so other replicas
+//!   take the monitors over at their next round instead of when the leases lapse.
 //! - Errors are logged and never stop the scheduler. On cancellation every task stops at its
 //!   next await point: in-flight checks are dropped, not waited for.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +51,8 @@ pub struct SchedulerConfig {
     pub reload_every: Duration,
     /// Added to a target's own timeout to bound a whole check.
     pub check_margin: Duration,
+    /// How long a monitor's lease runs; it is renewed every third of that.
+    pub lease: Duration,
 }
 
 impl Default for SchedulerConfig {
@@ -51,6 +61,7 @@ impl Default for SchedulerConfig {
             concurrency: 256,
             reload_every: Duration::from_secs(30),
             check_margin: Duration::from_secs(2),
+            lease: Duration::from_secs(30),
         }
     }
 }
@@ -90,60 +101,119 @@ pub async fn run_scheduler(
     let mut fallback = tokio::time::interval_at(Instant::now() + every, every);
     fallback.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut announcements = true;
+    // Identifies this process's leases; a restarted process is another holder.
+    let leases = Leases {
+        holder: format!("probe-{}", ulid::Ulid::new().to_string().to_lowercase()),
+        lease: config.lease.max(Duration::from_secs(1)),
+    };
+    let renew_every = leases.lease / 3;
+    let mut renewals = tokio::time::interval_at(Instant::now() + renew_every, renew_every);
+    renewals.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    if let Err(e) = shared.service.reset_stale_monitor_leases().await {
+        tracing::warn!(error = %e, "could not clear the monitor leases a previous process left");
+    }
+    // The active monitors as last read, and those of them whose lease this replica holds.
+    let mut active = HashMap::new();
+    let mut held = HashSet::new();
 
-    reload(&shared, &mut scheduled, &mut tasks, &cancel).await;
-    loop {
-        tokio::select! {
-            biased;
-            () = cancel.cancelled() => break,
-            changed = changes.changed(), if announcements => {
-                if changed.is_err() {
+    let mut read = true;
+    'rounds: loop {
+        if read && let Some(monitors) = read_active(&shared).await {
+            active = monitors;
+        }
+        claim(&shared, &leases, &active, &mut held).await;
+        sync(&shared, &active, &held, &mut scheduled, &mut tasks, &cancel);
+        // Re-read the monitors (true) or only renew the leases (false).
+        read = loop {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => break 'rounds,
+                changed = changes.changed(), if announcements => {
+                    if changed.is_ok() {
+                        break true;
+                    }
                     // The service is gone; only the periodic reload is left.
                     announcements = false;
-                    continue;
+                }
+                _ = fallback.tick() => break true,
+                _ = renewals.tick() => break false,
+                Some(joined) = tasks.join_next() => {
+                    if let Err(e) = joined
+                        && e.is_panic()
+                    {
+                        tracing::error!(error = %e, "a monitor's check task panicked; it restarts at the next lease round");
+                    }
                 }
             }
-            _ = fallback.tick() => {}
-            Some(joined) = tasks.join_next() => {
-                if let Err(e) = joined
-                    && e.is_panic()
-                {
-                    tracing::error!(error = %e, "a monitor's check task panicked; it restarts at the next reload");
-                }
-                continue;
-            }
-        }
-        reload(&shared, &mut scheduled, &mut tasks, &cancel).await;
+        };
     }
 
-    // Every task's token is a child of `cancel`: they are all stopping. Wait for them.
+    // Every task's token is a child of `cancel`: they are all stopping. Wait for them, then
+    // hand the monitors over.
     while tasks.join_next().await.is_some() {}
+    if let Err(e) = shared.service.release_monitor_leases(&leases.holder).await {
+        tracing::warn!(error = %e, "could not release the monitor leases; other replicas take them over when they lapse");
+    }
     Ok(())
 }
 
-/// Brings the task set in line with the stored monitors. A failed read keeps the tasks as
-/// they are until the next reload.
-async fn reload(
+/// This replica's name as a lease holder, and how long its leases run.
+struct Leases {
+    holder: String,
+    lease: Duration,
+}
+
+/// The stored monitors that are not paused, or `None` (logged) when they cannot be read.
+async fn read_active(shared: &Arc<Shared>) -> Option<HashMap<i64, Monitor>> {
+    match shared.service.all_monitors().await {
+        Ok(monitors) => Some(
+            monitors
+                .into_iter()
+                .filter(|m| !m.spec.paused)
+                .map(|m| (m.id, m))
+                .collect(),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the monitors to check; keeping the current schedule");
+            None
+        }
+    }
+}
+
+/// One lease round over `active`. A failed round keeps `held` as it was (minus monitors no
+/// longer active) until one succeeds.
+async fn claim(
     shared: &Arc<Shared>,
+    leases: &Leases,
+    active: &HashMap<i64, Monitor>,
+    held: &mut HashSet<i64>,
+) {
+    let wanted: Vec<i64> = active.keys().copied().collect();
+    match shared
+        .service
+        .claim_monitor_leases(&leases.holder, &wanted, leases.lease)
+        .await
+    {
+        Ok(ids) => *held = ids.into_iter().collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not renew the monitor leases; checking the monitors held until a round succeeds");
+            held.retain(|id| active.contains_key(id));
+        }
+    }
+}
+
+/// Brings the task set in line with the active monitors this replica holds.
+fn sync(
+    shared: &Arc<Shared>,
+    active: &HashMap<i64, Monitor>,
+    held: &HashSet<i64>,
     scheduled: &mut HashMap<i64, Scheduled>,
     tasks: &mut JoinSet<()>,
     cancel: &CancellationToken,
 ) {
-    let monitors = match shared.service.all_monitors().await {
-        Ok(monitors) => monitors,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not read the monitors to check; keeping the current schedule");
-            return;
-        }
-    };
-    let active: HashMap<i64, Monitor> = monitors
-        .into_iter()
-        .filter(|m| !m.spec.paused)
-        .map(|m| (m.id, m))
-        .collect();
-
+    let mine = |id: &i64| held.contains(id).then(|| active.get(id)).flatten();
     scheduled.retain(|id, entry| {
-        let keep = active.get(id).is_some_and(|m| m.spec == entry.spec);
+        let keep = mine(id).is_some_and(|m| m.spec == entry.spec);
         if !keep && let Some(stop) = &entry.stop {
             stop.cancel();
         }
@@ -152,7 +222,11 @@ async fn reload(
     // A task that ended by itself (it panicked) is started again.
     scheduled.retain(|_, entry| entry.stop.as_ref().is_none_or(|s| !s.is_cancelled()));
 
-    for (id, monitor) in active {
+    for id in held {
+        let Some(monitor) = active.get(id) else {
+            continue;
+        };
+        let id = *id;
         let Entry::Vacant(slot) = scheduled.entry(id) else {
             continue;
         };
@@ -180,7 +254,7 @@ async fn reload(
             }
         };
         slot.insert(Scheduled {
-            spec: monitor.spec,
+            spec: monitor.spec.clone(),
             stop,
         });
     }

@@ -17,6 +17,7 @@ mod guards;
 mod heartbeats;
 mod helpers;
 mod incidents;
+mod leases;
 mod metrics;
 mod monitors;
 mod notifications;
