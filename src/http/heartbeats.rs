@@ -19,7 +19,7 @@ use crate::domain::heartbeat::{Heartbeat, Ping};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Admin;
-use crate::http::monitors::{BsError, BsJson, BsQuery, BsResult, base_url, paginated};
+use crate::http::monitors::{BsError, BsJson, BsQuery, BsResult, base_url, paginated, resource_id};
 use crate::service::monitors::monitor_not_found;
 
 pub fn router() -> Router<AppState> {
@@ -39,11 +39,6 @@ pub fn router() -> Router<AppState> {
 
 fn resource(h: &Heartbeat, headers: &HeaderMap) -> Value {
     json!({"id": h.id.to_string(), "type": "heartbeat", "attributes": h.attributes(&base_url(headers))})
-}
-
-fn heartbeat_id(raw: &str) -> Result<i64, BsError> {
-    raw.parse()
-        .map_err(|_| BsError::from(ApiError::NotFound(monitor_not_found(raw))))
 }
 
 #[utoipa::path(get, path = "/api/v2/heartbeats", tag = "Heartbeats", security(("bearer" = [])),
@@ -110,7 +105,7 @@ async fn get_one(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> BsResult<Response> {
-    let h = s.service.get_heartbeat(heartbeat_id(&id)?).await?;
+    let h = s.service.get_heartbeat(resource_id(&id)?).await?;
     Ok(axum::Json(json!({"data": resource(&h, &headers)})).into_response())
 }
 
@@ -132,7 +127,7 @@ async fn update(
 ) -> BsResult<Response> {
     let h = s
         .service
-        .update_heartbeat(&a.actor, heartbeat_id(&id)?, &input.0)
+        .update_heartbeat(&a.actor, resource_id(&id)?, &input.0)
         .await?;
     Ok(axum::Json(json!({"data": resource(&h, &headers)})).into_response())
 }
@@ -150,7 +145,7 @@ async fn remove(
     Path(id): Path<String>,
 ) -> BsResult<StatusCode> {
     s.service
-        .delete_heartbeat(&a.actor, heartbeat_id(&id)?)
+        .delete_heartbeat(&a.actor, resource_id(&id)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -17,10 +17,8 @@ use crate::domain::Timestamp;
 use crate::domain::guard::FlagRef;
 use crate::domain::incident::{Incident, IncidentFilter};
 use crate::http::AppState;
-use crate::http::error::ApiError;
 use crate::http::extract::Admin;
-use crate::http::monitors::{BsError, BsQuery, BsResult, paginated, query_error};
-use crate::service::monitors::monitor_not_found;
+use crate::http::monitors::{BsError, BsQuery, BsResult, paginated, query_error, resource_id};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -189,9 +187,7 @@ async fn get_one(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> BsResult<Response> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| BsError::from(ApiError::NotFound(monitor_not_found(&id))))?;
+    let id = resource_id(&id)?;
     let incident = s.service.get_incident(id).await?;
     let flags = s.service.flags_disabled_by_incidents(&[id]).await?;
     let flags = flags.get(&id).map_or(&[][..], Vec::as_slice);

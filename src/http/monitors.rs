@@ -123,7 +123,9 @@ fn resource(m: &Monitor) -> Value {
 }
 
 /// Monitor ids are numbers; anything else names no monitor.
-fn monitor_id(raw: &str) -> Result<i64, BsError> {
+/// A Better Stack resource id from a path (monitors, heartbeats, incidents, status pages):
+/// anything but an integer names no resource, Better Stack's 404.
+pub(super) fn resource_id(raw: &str) -> Result<i64, BsError> {
     raw.parse()
         .map_err(|_| BsError(ApiError::NotFound(monitor_not_found(raw))))
 }
@@ -282,7 +284,7 @@ async fn get_one(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> BsResult<Response> {
-    let m = s.service.get_monitor(monitor_id(&id)?).await?;
+    let m = s.service.get_monitor(resource_id(&id)?).await?;
     Ok(axum::Json(json!({"data": resource(&m)})).into_response())
 }
 
@@ -303,7 +305,7 @@ async fn update(
 ) -> BsResult<Response> {
     let m = s
         .service
-        .update_monitor(&a.actor, monitor_id(&id)?, &input)
+        .update_monitor(&a.actor, resource_id(&id)?, &input)
         .await?;
     Ok(axum::Json(json!({"data": resource(&m)})).into_response())
 }
@@ -320,7 +322,9 @@ async fn remove(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> BsResult<StatusCode> {
-    s.service.delete_monitor(&a.actor, monitor_id(&id)?).await?;
+    s.service
+        .delete_monitor(&a.actor, resource_id(&id)?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -361,7 +365,7 @@ async fn sla(
     Path(id): Path<String>,
     uri: Uri,
 ) -> BsResult<Response> {
-    let id = monitor_id(&id)?;
+    let id = resource_id(&id)?;
     let q = BsQuery::new(&uri);
     let from = q
         .last("from")
@@ -407,7 +411,7 @@ async fn response_times(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> BsResult<Response> {
-    let id = monitor_id(&id)?;
+    let id = resource_id(&id)?;
     let points = s
         .service
         .response_times(id, crate::domain::Timestamp::now())

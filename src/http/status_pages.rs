@@ -16,11 +16,9 @@ use serde_json::{Value, json};
 use crate::domain::Timestamp;
 use crate::domain::status_page::{AggregateState, StatusPage};
 use crate::http::AppState;
-use crate::http::error::ApiError;
 use crate::http::extract::Admin;
-use crate::http::monitors::{BsError, BsJson, BsQuery, BsResult, paginated, query_error};
+use crate::http::monitors::{BsJson, BsQuery, BsResult, paginated, query_error, resource_id};
 use crate::http::status_page_html as html;
-use crate::service::monitors::monitor_not_found;
 use crate::service::status_pages::{
     DEFAULT_UPTIME_DAYS, DayUptime, MAX_UPTIME_DAYS, PublicPage, ResourceView, parse_zone,
 };
@@ -59,12 +57,6 @@ fn resource_resource(v: &ResourceView) -> Value {
     attributes.insert("status".into(), v.status.as_str().into());
     attributes.insert("availability".into(), v.availability.into());
     json!({"id": v.resource.id.to_string(), "type": "status_page_resource", "attributes": attributes})
-}
-
-/// Ids are numbers; anything else names nothing.
-fn id(raw: &str) -> Result<i64, BsError> {
-    raw.parse()
-        .map_err(|_| BsError::from(ApiError::NotFound(monitor_not_found(raw))))
 }
 
 #[utoipa::path(get, path = "/api/v2/status-pages", tag = "Status pages", security(("bearer" = [])),
@@ -124,7 +116,7 @@ async fn get_one(
     State(s): State<AppState>,
     Path(raw): Path<String>,
 ) -> BsResult<Response> {
-    let (page, state) = s.service.get_status_page(id(&raw)?).await?;
+    let (page, state) = s.service.get_status_page(resource_id(&raw)?).await?;
     Ok(axum::Json(json!({"data": page_resource(&page, state)})).into_response())
 }
 
@@ -145,7 +137,7 @@ async fn update(
 ) -> BsResult<Response> {
     let (page, state) = s
         .service
-        .update_status_page(&a.actor, id(&raw)?, &input.0)
+        .update_status_page(&a.actor, resource_id(&raw)?, &input.0)
         .await?;
     Ok(axum::Json(json!({"data": page_resource(&page, state)})).into_response())
 }
@@ -161,7 +153,9 @@ async fn remove(
     State(s): State<AppState>,
     Path(raw): Path<String>,
 ) -> BsResult<StatusCode> {
-    s.service.delete_status_page(&a.actor, id(&raw)?).await?;
+    s.service
+        .delete_status_page(&a.actor, resource_id(&raw)?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -179,7 +173,7 @@ async fn list_resources(
     headers: HeaderMap,
     uri: Uri,
 ) -> BsResult<Response> {
-    let page_id = id(&raw)?;
+    let page_id = resource_id(&raw)?;
     let (page, per_page) = BsQuery::new(&uri).paging()?;
     let all = s.service.list_status_page_resources(page_id).await?;
     let total = all.len() as i64;
@@ -217,7 +211,7 @@ async fn create_resource(
 ) -> BsResult<Response> {
     let v = s
         .service
-        .create_status_page_resource(&a.actor, id(&raw)?, &input.0)
+        .create_status_page_resource(&a.actor, resource_id(&raw)?, &input.0)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -239,7 +233,7 @@ async fn get_resource(
 ) -> BsResult<Response> {
     let v = s
         .service
-        .get_status_page_resource(id(&raw)?, id(&raw_resource)?)
+        .get_status_page_resource(resource_id(&raw)?, resource_id(&raw_resource)?)
         .await?;
     Ok(axum::Json(json!({"data": resource_resource(&v)})).into_response())
 }
@@ -261,7 +255,12 @@ async fn update_resource(
 ) -> BsResult<Response> {
     let v = s
         .service
-        .update_status_page_resource(&a.actor, id(&raw)?, id(&raw_resource)?, &input.0)
+        .update_status_page_resource(
+            &a.actor,
+            resource_id(&raw)?,
+            resource_id(&raw_resource)?,
+            &input.0,
+        )
         .await?;
     Ok(axum::Json(json!({"data": resource_resource(&v)})).into_response())
 }
@@ -278,7 +277,7 @@ async fn remove_resource(
     Path((raw, raw_resource)): Path<(String, String)>,
 ) -> BsResult<StatusCode> {
     s.service
-        .delete_status_page_resource(&a.actor, id(&raw)?, id(&raw_resource)?)
+        .delete_status_page_resource(&a.actor, resource_id(&raw)?, resource_id(&raw_resource)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -314,7 +313,7 @@ async fn uptime(
     Path(raw): Path<String>,
     uri: Uri,
 ) -> BsResult<Response> {
-    let monitor = id(&raw)?;
+    let monitor = resource_id(&raw)?;
     let q = BsQuery::new(&uri);
     let days = match q.last("days") {
         None => DEFAULT_UPTIME_DAYS,
