@@ -12,8 +12,8 @@
 use serde_json::{Map, Value};
 
 use crate::domain::Timestamp;
-use crate::domain::monitor::FieldErrors;
-use crate::domain::{Invalid, probe::Cause};
+use crate::domain::attributes::{FieldErrors, Fields, merged};
+use crate::domain::probe::Cause;
 
 /// Stored as `monitor.monitor_type`; no `MonitorType` has it, so monitor queries skip it.
 pub const MONITOR_TYPE: &str = "heartbeat";
@@ -100,79 +100,33 @@ pub struct Heartbeat {
     pub updated_at: Timestamp,
 }
 
-fn int(input: &Map<String, Value>, key: &str, errors: &mut FieldErrors) -> Option<i64> {
-    let value = input.get(key).filter(|v| !v.is_null())?;
-    let parsed = match value {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    };
-    if parsed.is_none() {
-        errors.push(Invalid::at(key, "must be an integer"));
-    }
-    parsed
-}
-
-fn int_in(
-    input: &Map<String, Value>,
-    key: &str,
-    default: i64,
-    (min, max): (i64, i64),
-    errors: &mut FieldErrors,
-) -> i64 {
-    match int(input, key, errors) {
-        None => default,
-        Some(n) if (min..=max).contains(&n) => n,
-        Some(_) => {
-            errors.push(Invalid::at(
-                key,
-                format!("must be between {min} and {max} seconds"),
-            ));
-            default
-        }
-    }
-}
-
 impl HeartbeatSpec {
     /// Validates `input` (the attributes a client sent). With `current`, `input` is a partial
     /// update: attributes given replace the current ones and the result is validated whole.
     pub fn parse(input: &Map<String, Value>, current: Option<&Self>) -> Result<Self, FieldErrors> {
-        let merged;
+        let merged_input;
         let input = match current {
             Some(current) => {
-                let mut attrs = current.attributes();
-                for (k, v) in input {
-                    if !READ_ONLY.contains(&k.as_str()) {
-                        attrs.insert(k.clone(), v.clone());
-                    }
-                }
-                merged = attrs;
-                &merged
+                merged_input = merged(current.attributes(), input, READ_ONLY);
+                &merged_input
             }
             None => input,
         };
-        let mut errors = Vec::new();
+        let mut f = Fields::new(input);
         let name = match input.get("name") {
             Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
             None | Some(Value::Null | Value::String(_)) => {
-                errors.push(Invalid::at("name", "can't be blank"));
+                f.error("name", "can't be blank");
                 String::new()
             }
             Some(_) => {
-                errors.push(Invalid::at("name", "must be a string"));
+                f.error("name", "must be a string");
                 String::new()
             }
         };
-        let period = int_in(input, "period", DEFAULT_PERIOD, PERIOD_SECS, &mut errors);
-        let grace = int_in(input, "grace", DEFAULT_GRACE, GRACE_SECS, &mut errors);
-        let paused = match input.get("paused") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => {
-                errors.push(Invalid::at("paused", "must be true or false"));
-                false
-            }
-        };
+        let period = f.int_in("period", DEFAULT_PERIOD, PERIOD_SECS, "seconds");
+        let grace = f.int_in("grace", DEFAULT_GRACE, GRACE_SECS, "seconds");
+        let paused = f.bool("paused", false);
         let mut extra = Map::new();
         for &key in PASS_THROUGH {
             let Some(value) = input.get(key) else {
@@ -180,12 +134,12 @@ impl HeartbeatSpec {
             };
             let boolean = matches!(key, "call" | "sms" | "email" | "push" | "critical_alert");
             if boolean && !(value.is_boolean() || value.is_null()) {
-                errors.push(Invalid::at(key, "must be true or false"));
+                f.error(key, "must be true or false");
             } else {
                 extra.insert(key.to_string(), value.clone());
             }
         }
-        if errors.is_empty() {
+        if f.errors.is_empty() {
             Ok(Self {
                 name,
                 period,
@@ -194,7 +148,7 @@ impl HeartbeatSpec {
                 extra,
             })
         } else {
-            Err(errors)
+            Err(f.errors)
         }
     }
 

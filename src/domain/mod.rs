@@ -1,6 +1,7 @@
 //! Pure types and rules: what a flag, a strategy, a token or an event is, and how input
 //! is parsed into them. No I/O here: no tokio, no sqlx, no axum.
 
+pub mod attributes;
 pub mod event;
 pub mod feature;
 pub mod guard;

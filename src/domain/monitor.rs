@@ -14,6 +14,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use crate::domain::attributes::FieldErrors;
+use crate::domain::attributes::{Fields, merged};
 use crate::domain::probe::{
     BasicAuth, DnsRecordType, HttpExpectation, HttpMethod, HttpTarget, NameServer, ProbeTarget,
 };
@@ -209,110 +211,21 @@ pub mod status {
     pub const PAUSED: &str = "paused";
 }
 
-/// Field errors, Better Stack style: each names the attribute and says what is wrong.
-pub type FieldErrors = Vec<Invalid>;
-
-struct Fields<'a> {
-    input: &'a Map<String, Value>,
-    errors: FieldErrors,
-}
-
-impl<'a> Fields<'a> {
-    /// The value given for `key`; `null` counts as not given (the default applies).
-    fn get(&self, key: &str) -> Option<&'a Value> {
-        self.input.get(key).filter(|v| !v.is_null())
-    }
-
-    fn error(&mut self, key: &str, message: impl Into<String>) {
-        self.errors.push(Invalid::at(key, message));
-    }
-
-    fn string(&mut self, key: &str) -> Option<String> {
-        match self.get(key)? {
-            Value::String(s) => Some(s.clone()),
-            _ => {
-                self.error(key, "must be a string");
-                None
-            }
-        }
-    }
-
-    fn bool(&mut self, key: &str, default: bool) -> bool {
-        match self.get(key) {
-            None => default,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => {
-                self.error(key, "must be true or false");
-                default
-            }
-        }
-    }
-
-    /// An integer; Better Stack also takes numeric strings (`"30"`).
-    fn int(&mut self, key: &str) -> Option<i64> {
-        let value = self.get(key)?;
-        let parsed = match value {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        };
-        if parsed.is_none() {
-            self.error(key, "must be an integer");
-        }
-        parsed
-    }
-
-    fn int_in(&mut self, key: &str, default: i64, (min, max): (i64, i64), unit: &str) -> i64 {
-        match self.int(key) {
-            None => default,
-            Some(n) if (min..=max).contains(&n) => n,
-            Some(_) => {
-                self.error(key, format!("must be between {min} and {max} {unit}"));
-                default
-            }
-        }
-    }
-
-    fn string_list(&mut self, key: &str) -> Option<Vec<String>> {
-        match self.get(key)? {
-            Value::Array(items) if items.iter().all(Value::is_string) => Some(
-                items
-                    .iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect(),
-            ),
-            _ => {
-                self.error(key, "must be an array of strings");
-                None
-            }
-        }
-    }
-}
-
 impl MonitorSpec {
     /// Validates `input` into a configuration. With `current`, `input` is a partial update
     /// (PATCH): the attributes given replace the current ones, the rest stay as they are,
     /// and the result is validated as a whole. Every problem found is reported, by field.
     pub fn parse(input: &MonitorInput, current: Option<&Self>) -> Result<Self, FieldErrors> {
         let given = &input.0;
-        let merged;
+        let merged_input;
         let input = match current {
             Some(current) => {
-                let mut attrs = current.attributes();
-                for (k, v) in &input.0 {
-                    if !READ_ONLY.contains(&k.as_str()) {
-                        attrs.insert(k.clone(), v.clone());
-                    }
-                }
-                merged = attrs;
-                &merged
+                merged_input = merged(current.attributes(), &input.0, READ_ONLY);
+                &merged_input
             }
             None => &input.0,
         };
-        let mut f = Fields {
-            input,
-            errors: Vec::new(),
-        };
+        let mut f = Fields::new(input);
 
         let monitor_type = match f.get("monitor_type") {
             None => {

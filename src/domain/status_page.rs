@@ -13,8 +13,8 @@
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::domain::monitor::FieldErrors;
-use crate::domain::{Invalid, Timestamp, timezone};
+use crate::domain::attributes::{FieldErrors, Fields, merged};
+use crate::domain::{Timestamp, timezone};
 
 /// Better Stack's status-page attributes that have no effect here.
 pub const PAGE_PASS_THROUGH: &[&str] = &[
@@ -266,104 +266,6 @@ impl AggregateState {
     }
 }
 
-/// Reads attributes, collecting every field error.
-struct Fields<'a> {
-    input: &'a Map<String, Value>,
-    errors: FieldErrors,
-}
-
-impl<'a> Fields<'a> {
-    fn get(&self, key: &str) -> Option<&'a Value> {
-        self.input.get(key).filter(|v| !v.is_null())
-    }
-
-    fn error(&mut self, key: &str, message: impl Into<String>) {
-        self.errors.push(Invalid::at(key, message));
-    }
-
-    /// A string, trimmed; empty counts as not given. At most `max` characters.
-    fn text(&mut self, key: &str, max: usize) -> Option<String> {
-        match self.get(key)? {
-            Value::String(s) => {
-                let s = s.trim();
-                if s.chars().count() > max {
-                    self.error(key, format!("is too long (at most {max} characters)"));
-                    None
-                } else {
-                    (!s.is_empty()).then(|| s.to_string())
-                }
-            }
-            _ => {
-                self.error(key, "must be a string");
-                None
-            }
-        }
-    }
-
-    fn required_text(&mut self, key: &str, max: usize) -> String {
-        let given = self.get(key).is_some();
-        match self.text(key, max) {
-            Some(s) => s,
-            None => {
-                if !given || self.errors.iter().all(|e| e.path.as_deref() != Some(key)) {
-                    self.error(key, "can't be blank");
-                }
-                String::new()
-            }
-        }
-    }
-
-    fn bool(&mut self, key: &str, default: bool) -> bool {
-        match self.get(key) {
-            None => default,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => {
-                self.error(key, "must be true or false");
-                default
-            }
-        }
-    }
-
-    /// An integer; as Better Stack, numeric strings (`"30"`) too.
-    fn int(&mut self, key: &str) -> Option<i64> {
-        let value = self.get(key)?;
-        let parsed = match value {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        };
-        if parsed.is_none() {
-            self.error(key, "must be an integer");
-        }
-        parsed
-    }
-
-    fn pass_through(&mut self, keys: &[&str]) -> Map<String, Value> {
-        let mut extra = Map::new();
-        for &key in keys {
-            if let Some(value) = self.input.get(key) {
-                extra.insert(key.to_string(), value.clone());
-            }
-        }
-        extra
-    }
-}
-
-/// `current`'s attributes with `input`'s writable ones laid over them (a PATCH).
-fn merged(
-    current: Map<String, Value>,
-    input: &Map<String, Value>,
-    read_only: &[&str],
-) -> Map<String, Value> {
-    let mut attrs = current;
-    for (k, v) in input {
-        if !read_only.contains(&k.as_str()) {
-            attrs.insert(k.clone(), v.clone());
-        }
-    }
-    attrs
-}
-
 /// A DNS label: 1–63 of `a-z`, `0-9`, `-`, not starting or ending with `-`.
 fn is_dns_label(s: &str) -> bool {
     (1..=63).contains(&s.len())
@@ -396,10 +298,7 @@ impl StatusPageSpec {
             }
             None => input,
         };
-        let mut f = Fields {
-            input: attrs,
-            errors: Vec::new(),
-        };
+        let mut f = Fields::new(attrs);
         let company_name = f.required_text("company_name", MAX_NAME_CHARS);
         let company_url = f.text("company_url", MAX_URL_CHARS);
         if let Some(u) = &company_url
@@ -582,10 +481,7 @@ impl ResourceSpec {
             }
             None => input,
         };
-        let mut f = Fields {
-            input: attrs,
-            errors: Vec::new(),
-        };
+        let mut f = Fields::new(attrs);
         let resource_type = match f.get("resource_type") {
             None => ResourceType::Monitor,
             Some(Value::String(s)) => ResourceType::parse(s).unwrap_or_else(|| {
