@@ -14,6 +14,9 @@ pub enum Arg {
 pub struct Sql {
     text: String,
     args: Vec<Arg>,
+    /// The text embeds literal id lists, so it is unlikely to be seen twice: it is not kept in
+    /// the connection's prepared-statement cache (each cached statement would hold its list).
+    one_shot: bool,
 }
 
 impl Sql {
@@ -21,6 +24,7 @@ impl Sql {
         Self {
             text: text.to_string(),
             args: Vec::new(),
+            one_shot: false,
         }
     }
 
@@ -42,6 +46,15 @@ impl Sql {
 
     pub fn int(&mut self, arg: i64) -> &mut Self {
         self.bind(Arg::Int(arg))
+    }
+
+    /// `(1, 2, …)`, the ids written into the text rather than bound: a list may hold tens of
+    /// thousands, past the parameters a statement may have (32,766 on SQLite, 65,535 on
+    /// PostgreSQL). An `i64` prints as digits and a sign only, so nothing can be injected.
+    pub fn id_list(&mut self, ids: &[i64]) -> &mut Self {
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        self.one_shot = true;
+        self.push("(").push(&list.join(", ")).push(")")
     }
 
     /// `column in ($a, $b, …)`; an empty list matches nothing.
@@ -68,6 +81,25 @@ impl Sql {
                 Arg::Int(i) => q.bind(*i),
             };
         }
-        q
+        q.persistent(!self.one_shot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sql;
+
+    #[test]
+    fn id_lists_are_literals_and_not_cached() {
+        let mut sql = Sql::new("x in ");
+        assert!(!sql.one_shot);
+        sql.id_list(&[3, -1, i64::MAX]);
+        let q = format!("{sql:?}");
+        assert!(q.contains("x in (3, -1, 9223372036854775807)"), "{q}");
+        assert!(q.contains("args: []"), "{q}");
+        assert!(
+            sql.one_shot,
+            "a statement with a literal list is not cached"
+        );
     }
 }
